@@ -1,0 +1,246 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/kafkaplane/kafkaplane/pkg/metrics"
+)
+
+// recorder is a reconciler whose behaviour per call is scripted.
+type recorder struct {
+	mu    sync.Mutex
+	calls map[Key][]time.Time
+	fn    func(key Key, n int) (Result, error)
+}
+
+func newRecorder(fn func(key Key, n int) (Result, error)) *recorder {
+	return &recorder{calls: map[Key][]time.Time{}, fn: fn}
+}
+
+func (r *recorder) Reconcile(_ context.Context, key Key) (Result, error) {
+	r.mu.Lock()
+	r.calls[key] = append(r.calls[key], time.Now())
+	n := len(r.calls[key])
+	r.mu.Unlock()
+	return r.fn(key, n)
+}
+
+func (r *recorder) times(key Key) []time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Time(nil), r.calls[key]...)
+}
+
+func run(t *testing.T, c *Controller) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	return func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("controller did not stop within 5s")
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestRetriesWithExponentialBackoff(t *testing.T) {
+	key := Key{Namespace: "ns", Name: "a"}
+	rec := newRecorder(func(_ Key, n int) (Result, error) {
+		if n <= 3 {
+			return Result{}, errors.New("not yet")
+		}
+		return Result{}, nil
+	})
+	reg := metrics.NewRegistry()
+	c, err := New(Options{Name: "test", Reconciler: rec, BaseDelay: 20 * time.Millisecond, Metrics: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, c)
+	defer stop()
+	c.EnqueueKey(key)
+	waitFor(t, "4 reconciles", func() bool { return len(rec.times(key)) >= 4 })
+
+	ts := rec.times(key)
+	// Backoff doubles: 20ms, 40ms, 80ms between the attempts.
+	for i, want := range []time.Duration{20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond} {
+		if got := ts[i+1].Sub(ts[i]); got < want {
+			t.Errorf("retry %d came after %v, want at least %v", i+1, got, want)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(rec.times(key)); n != 4 {
+		t.Errorf("got %d reconciles after success, want exactly 4", n)
+	}
+	if got := testutil.ToFloat64(reg.Controller.Reconciles.WithLabelValues("test", "error")); got != 3 {
+		t.Errorf("error reconciles metric = %v, want 3", got)
+	}
+	if got := testutil.ToFloat64(reg.Controller.Reconciles.WithLabelValues("test", "success")); got != 1 {
+		t.Errorf("success reconciles metric = %v, want 1", got)
+	}
+}
+
+func TestSuccessForgetsBackoff(t *testing.T) {
+	key := Key{Namespace: "ns", Name: "a"}
+	rec := newRecorder(func(_ Key, n int) (Result, error) {
+		if n <= 2 {
+			return Result{}, errors.New("fail")
+		}
+		return Result{}, nil
+	})
+	c, _ := New(Options{Name: "test", Reconciler: rec, BaseDelay: 30 * time.Millisecond})
+	stop := run(t, c)
+	defer stop()
+	c.EnqueueKey(key)
+	waitFor(t, "3 reconciles", func() bool { return len(rec.times(key)) >= 3 })
+	if got := c.queue.NumRequeues(key); got != 0 {
+		t.Errorf("requeues after success = %d, want 0 (backoff forgotten)", got)
+	}
+}
+
+func TestRequeueAfter(t *testing.T) {
+	key := Key{Namespace: "ns", Name: "a"}
+	rec := newRecorder(func(_ Key, n int) (Result, error) {
+		if n == 1 {
+			return Result{RequeueAfter: 50 * time.Millisecond}, nil
+		}
+		return Result{}, nil
+	})
+	c, _ := New(Options{Name: "test", Reconciler: rec})
+	stop := run(t, c)
+	defer stop()
+	c.EnqueueKey(key)
+	waitFor(t, "2 reconciles", func() bool { return len(rec.times(key)) >= 2 })
+	ts := rec.times(key)
+	if d := ts[1].Sub(ts[0]); d < 50*time.Millisecond {
+		t.Errorf("requeued after %v, want at least 50ms", d)
+	}
+}
+
+func TestDeduplicatesWaitingKeys(t *testing.T) {
+	key := Key{Namespace: "ns", Name: "a"}
+	rec := newRecorder(func(Key, int) (Result, error) { return Result{}, nil })
+	c, _ := New(Options{Name: "test", Reconciler: rec})
+	for range 100 {
+		c.EnqueueKey(key)
+	}
+	if c.Len() != 1 {
+		t.Fatalf("queue length %d after 100 adds of one key, want 1", c.Len())
+	}
+	stop := run(t, c)
+	waitFor(t, "a reconcile", func() bool { return len(rec.times(key)) >= 1 })
+	stop()
+	if n := len(rec.times(key)); n != 1 {
+		t.Errorf("reconciled %d times, want 1", n)
+	}
+}
+
+func TestNoKeyReconciledConcurrently(t *testing.T) {
+	key := Key{Namespace: "ns", Name: "a"}
+	var inFlight, maxInFlight atomic.Int32
+	var total atomic.Int32
+	rec := newRecorder(func(Key, int) (Result, error) {
+		n := inFlight.Add(1)
+		for {
+			m := maxInFlight.Load()
+			if n <= m || maxInFlight.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+		inFlight.Add(-1)
+		total.Add(1)
+		return Result{}, nil
+	})
+	c, _ := New(Options{Name: "test", Reconciler: rec, Workers: 8})
+	stop := run(t, c)
+	defer stop()
+	for range 20 {
+		c.EnqueueKey(key)
+		time.Sleep(time.Millisecond)
+	}
+	waitFor(t, "queue drained", func() bool { return c.Len() == 0 && inFlight.Load() == 0 })
+	if m := maxInFlight.Load(); m != 1 {
+		t.Errorf("one key was reconciled %d times at once, want 1", m)
+	}
+}
+
+func TestPanicIsRetried(t *testing.T) {
+	key := Key{Namespace: "ns", Name: "a"}
+	rec := newRecorder(func(_ Key, n int) (Result, error) {
+		if n == 1 {
+			panic("boom")
+		}
+		return Result{}, nil
+	})
+	c, _ := New(Options{Name: "test", Reconciler: rec, BaseDelay: time.Millisecond})
+	stop := run(t, c)
+	defer stop()
+	c.EnqueueKey(key)
+	waitFor(t, "retry after panic", func() bool { return len(rec.times(key)) >= 2 })
+}
+
+func TestResyncEnqueuesAllKeys(t *testing.T) {
+	keys := []Key{{Namespace: "a", Name: "1"}, {Namespace: "b", Name: "2"}}
+	rec := newRecorder(func(Key, int) (Result, error) { return Result{}, nil })
+	c, err := New(Options{Name: "test", Reconciler: rec, ResyncPeriod: 30 * time.Millisecond,
+		ListKeys: func() ([]Key, error) { return keys, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, c)
+	defer stop()
+	for _, k := range keys {
+		waitFor(t, "two resyncs of "+k.String(), func() bool { return len(rec.times(k)) >= 2 })
+	}
+}
+
+func TestResyncNeedsListKeys(t *testing.T) {
+	_, err := New(Options{Name: "x", Reconciler: ReconcilerFunc(func(context.Context, Key) (Result, error) {
+		return Result{}, nil
+	}), ResyncPeriod: time.Second})
+	if err == nil {
+		t.Fatal("New accepted ResyncPeriod without ListKeys")
+	}
+}
+
+func TestShutdownWaitsForInFlightReconcile(t *testing.T) {
+	key := Key{Namespace: "ns", Name: "a"}
+	started := make(chan struct{})
+	var finished atomic.Bool
+	rec := newRecorder(func(Key, int) (Result, error) {
+		close(started)
+		time.Sleep(100 * time.Millisecond)
+		finished.Store(true)
+		return Result{}, nil
+	})
+	c, _ := New(Options{Name: "test", Reconciler: rec})
+	stop := run(t, c)
+	c.EnqueueKey(key)
+	<-started
+	stop()
+	if !finished.Load() {
+		t.Error("Run returned before the in-flight reconcile finished")
+	}
+}

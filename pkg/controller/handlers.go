@@ -1,0 +1,54 @@
+package controller
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+)
+
+// EventHandler enqueues the object of every add and delete, and of every update that changed
+// the object (informer resyncs, which repeat the same resourceVersion, are dropped).
+func (c *Controller) EventHandler() cache.ResourceEventHandler {
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: c.Enqueue,
+		UpdateFunc: func(oldObj, newObj any) {
+			if sameResourceVersion(oldObj, newObj) {
+				return
+			}
+			c.Enqueue(newObj)
+		},
+		DeleteFunc: c.Enqueue,
+	}
+}
+
+// OwnerHandler enqueues, for every change of a dependent object, the key of its controlling
+// owner when that owner is of the given kind (in the dependent's namespace).
+func (c *Controller) OwnerHandler(ownerKind string) cache.ResourceEventHandler {
+	enqueueOwner := func(obj any) {
+		if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = t.Obj
+		}
+		o, ok := obj.(metav1.Object)
+		if !ok {
+			return
+		}
+		if ref := metav1.GetControllerOf(o); ref != nil && ref.Kind == ownerKind {
+			c.EnqueueKey(Key{Namespace: o.GetNamespace(), Name: ref.Name})
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: enqueueOwner,
+		UpdateFunc: func(oldObj, newObj any) {
+			if sameResourceVersion(oldObj, newObj) {
+				return
+			}
+			enqueueOwner(newObj)
+		},
+		DeleteFunc: enqueueOwner,
+	}
+}
+
+func sameResourceVersion(oldObj, newObj any) bool {
+	o, ok1 := oldObj.(metav1.Object)
+	n, ok2 := newObj.(metav1.Object)
+	return ok1 && ok2 && o.GetResourceVersion() == n.GetResourceVersion()
+}

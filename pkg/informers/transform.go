@@ -1,0 +1,17 @@
+package informers
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+)
+
+// StripManagedFields is an informer transform that drops metadata.managedFields, which no
+// controller reads and which can be most of a small object's size in the cache.
+func StripManagedFields(obj any) (any, error) {
+	if acc, ok := obj.(metav1.ObjectMetaAccessor); ok {
+		acc.GetObjectMeta().SetManagedFields(nil)
+	}
+	return obj, nil
+}
+
+var _ cache.TransformFunc = StripManagedFields

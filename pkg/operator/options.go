@@ -1,0 +1,106 @@
+// Package operator starts a Kafkaplane binary: flags (with KAFKAPLANE_* environment fallbacks),
+// logging, Kubernetes clients, the metrics and health server, per-namespace informers, leader
+// election and the controllers an operator registers. Each main only names its binary and
+// registers its controllers.
+package operator
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/kafkaplane/kafkaplane/pkg/informers"
+	"github.com/kafkaplane/kafkaplane/pkg/logs"
+	"github.com/kafkaplane/kafkaplane/pkg/restconfig"
+)
+
+// Options are the flags every binary has.
+type Options struct {
+	Binary string
+
+	WatchNamespaces string
+	Kubeconfig      string
+	HTTPAddress     string
+	QPS             float64
+	Burst           int
+	Workers         int
+	ResyncPeriod    time.Duration
+
+	LeaderElect    bool
+	LeaseNamespace string
+	LeaseName      string
+
+	Logs logs.Options
+}
+
+// NewOptions returns the defaults for a binary.
+func NewOptions(binary string) *Options {
+	return &Options{
+		Binary:       binary,
+		HTTPAddress:  ":8080",
+		QPS:          restconfig.DefaultQPS,
+		Burst:        restconfig.DefaultBurst,
+		Workers:      4,
+		ResyncPeriod: 2 * time.Minute,
+		LeaderElect:  true,
+		LeaseName:    "kafkaplane-" + binary,
+	}
+}
+
+// AddFlags registers the common flags on fs.
+func (o *Options) AddFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", o.WatchNamespaces,
+		`comma-separated namespaces to watch; empty or "*" for all`)
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig,
+		"path to a kubeconfig; default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account")
+	fs.StringVar(&o.HTTPAddress, "http-address", o.HTTPAddress, "address of the /metrics, /healthz and /readyz server")
+	fs.Float64Var(&o.QPS, "kube-api-qps", o.QPS, "queries per second to the Kubernetes API")
+	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "burst of queries to the Kubernetes API")
+	fs.IntVar(&o.Workers, "workers", o.Workers, "parallel reconciles per controller")
+	fs.DurationVar(&o.ResyncPeriod, "resync-period", o.ResyncPeriod, "period of full reconciles that repair drift")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "elect a leader with a Lease, so that one replica acts at a time")
+	fs.StringVar(&o.LeaseNamespace, "leader-election-namespace", o.LeaseNamespace,
+		"namespace of the Lease; default: the pod's namespace (POD_NAMESPACE or the service account's)")
+	fs.StringVar(&o.LeaseName, "leader-election-id", o.LeaseName, "name of the Lease")
+	o.Logs.AddFlags(fs)
+}
+
+// Namespaces returns the parsed --watch-namespaces.
+func (o *Options) Namespaces() informers.Namespaces { return informers.ParseNamespaces(o.WatchNamespaces) }
+
+// Validate checks the options and fills in derived defaults.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.Workers < 1 {
+		errs = append(errs, fmt.Errorf("--workers must be at least 1, got %d", o.Workers))
+	}
+	if o.QPS <= 0 || o.Burst <= 0 {
+		errs = append(errs, errors.New("--kube-api-qps and --kube-api-burst must be positive"))
+	}
+	if o.ResyncPeriod < 0 {
+		errs = append(errs, errors.New("--resync-period must not be negative"))
+	}
+	if o.LeaderElect && o.LeaseNamespace == "" {
+		o.LeaseNamespace = podNamespace()
+		if o.LeaseNamespace == "" {
+			errs = append(errs, errors.New("--leader-election-namespace is needed outside a pod (or --leader-elect=false)"))
+		}
+	}
+	if err := o.Logs.Apply(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func podNamespace() string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}

@@ -1,0 +1,132 @@
+package operator
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"k8s.io/klog/v2"
+
+	"github.com/kafkaplane/kafkaplane/pkg/events"
+	"github.com/kafkaplane/kafkaplane/pkg/flagenv"
+	"github.com/kafkaplane/kafkaplane/pkg/httpserver"
+	"github.com/kafkaplane/kafkaplane/pkg/informers"
+	"github.com/kafkaplane/kafkaplane/pkg/leaderelection"
+	"github.com/kafkaplane/kafkaplane/pkg/metrics"
+	"github.com/kafkaplane/kafkaplane/pkg/restconfig"
+	"github.com/kafkaplane/kafkaplane/pkg/signals"
+	"github.com/kafkaplane/kafkaplane/pkg/version"
+)
+
+// Setup registers an operator's informers and controllers on the manager.
+type Setup func(ctx context.Context, m *Manager) error
+
+// Main is the whole main function of a binary: it parses the common flags plus those addFlags
+// registers (nil for none), runs until SIGTERM or SIGINT, and exits non-zero on failure.
+func Main(binary string, addFlags func(fs *flag.FlagSet), setup Setup) {
+	o := NewOptions(binary)
+	fs := flag.NewFlagSet(binary, flag.ContinueOnError)
+	o.AddFlags(fs)
+	if addFlags != nil {
+		addFlags(fs)
+	}
+	if err := flagenv.Parse(fs, os.Args[1:], nil); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintf(os.Stderr, "%s: %v\n", binary, err)
+		os.Exit(2)
+	}
+	ctx := signals.Context(context.Background())
+	if err := Run(ctx, o, setup); err != nil {
+		klog.FromContext(ctx).Error(err, "Exiting with error")
+		klog.FlushAndExit(klog.ExitFlushTimeout, 1)
+	}
+	klog.Flush()
+}
+
+// Run starts the binary and blocks until ctx ends and everything has stopped.
+func Run(ctx context.Context, o *Options, setup Setup) error {
+	if err := o.Validate(); err != nil {
+		return fmt.Errorf("invalid options: %w", err)
+	}
+	logger := klog.LoggerWithName(klog.Background(), o.Binary)
+	ctx = klog.NewContext(ctx, logger)
+	logger.Info("Starting", "version", version.Version, "watchNamespaces", o.Namespaces().String(),
+		"leaderElection", o.LeaderElect)
+
+	cfg, err := restconfig.Load(o.Kubeconfig, float32(o.QPS), o.Burst, o.Binary+"/"+version.Version)
+	if err != nil {
+		return err
+	}
+	reg := metrics.NewRegistry()
+	m, err := newManager(o, cfg, reg)
+	if err != nil {
+		return err
+	}
+
+	srv := httpserver.New(o.HTTPAddress, reg)
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	var synced atomic.Bool
+	srv.AddReadyCheck("informers", func() error {
+		if !synced.Load() {
+			return errors.New("informer caches not synced yet")
+		}
+		return nil
+	})
+	srv.AddHealthCheck("process", func() error { return nil })
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := srv.Serve(ctx); err != nil {
+			cancel(err)
+		}
+	})
+	defer wg.Wait()
+
+	if m.Recorder, err = events.NewRecorder(ctx, m.Kube, o.Binary); err != nil {
+		return err
+	}
+	if err := setup(ctx, m); err != nil {
+		return fmt.Errorf("setting up %s: %w", o.Binary, err)
+	}
+
+	// Informers start before leader election, so a standby replica has warm caches and is ready
+	// to take over at once; only the leader runs controllers.
+	m.startInformers(ctx)
+	defer m.shutdownInformers()
+	if err := informers.WaitForSync(ctx, m.caches...); err != nil {
+		return failure(ctx)
+	}
+	synced.Store(true)
+	logger.Info("Informer caches synced")
+
+	le := leaderelection.Config{Enabled: o.LeaderElect, Namespace: o.LeaseNamespace, Name: o.LeaseName}
+	if err := leaderelection.Run(ctx, m.Kube, le, m.runControllers); err != nil {
+		return err
+	}
+	if err := failure(ctx); err != nil {
+		return err
+	}
+	logger.Info("Stopped")
+	return nil
+}
+
+// failure is why ctx ended, or nil when it ended normally (a signal or the caller's cancel).
+func failure(ctx context.Context) error {
+	cause := context.Cause(ctx)
+	if cause == nil || errors.Is(cause, signals.ErrSignalled) || errors.Is(cause, context.Canceled) {
+		return nil
+	}
+	return cause
+}
+
+func wrap(what string, err error) error { return fmt.Errorf("%s: %w", what, err) }
