@@ -68,7 +68,9 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 }
 
 // Namespaces returns the parsed --watch-namespaces.
-func (o *Options) Namespaces() informers.Namespaces { return informers.ParseNamespaces(o.WatchNamespaces) }
+func (o *Options) Namespaces() informers.Namespaces {
+	return informers.ParseNamespaces(o.WatchNamespaces)
+}
 
 // Validate checks the options and fills in derived defaults.
 func (o *Options) Validate() error {

@@ -53,11 +53,11 @@ const (
 // Ports. 9090 and 9091 belong to the operator; user listeners take 9092 and above, except the
 // metrics port and 9999 (JMX by Strimzi's convention, reserved so migrated manifests keep working).
 const (
-	PortControlPlane     = 9090 // KRaft controller quorum
-	PortReplication      = 9091 // inter-broker replication and the operators' admin traffic (mTLS)
-	PortMinUserListener  = 9092
-	PortMetrics          = 9404
-	PortReservedJMX      = 9999
+	PortControlPlane       = 9090 // KRaft controller quorum
+	PortReplication        = 9091 // inter-broker replication and the operators' admin traffic (mTLS)
+	PortMinUserListener    = 9092
+	PortMetrics            = 9404
+	PortReservedJMX        = 9999
 	ContainerImageRegistry = "ghcr.io/kafkaplane"
 )
 
