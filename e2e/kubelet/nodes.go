@@ -47,11 +47,11 @@ func (n NodeSpec) object() *corev1.Node {
 		mem = "64Gi"
 	}
 	labels := map[string]string{
-		corev1.LabelHostname:          n.Name,
-		corev1.LabelTopologyZone:      n.Zone,
-		corev1.LabelTopologyRegion:    n.Region,
-		corev1.LabelOSStable:          "linux",
-		corev1.LabelArchStable:        "amd64",
+		corev1.LabelHostname:           n.Name,
+		corev1.LabelTopologyZone:       n.Zone,
+		corev1.LabelTopologyRegion:     n.Region,
+		corev1.LabelOSStable:           "linux",
+		corev1.LabelArchStable:         "amd64",
 		"kafkaplane.io/simulated-node": "true",
 	}
 	for k, v := range n.Labels {
@@ -141,7 +141,7 @@ func (k *Kubelet) renewLease(ctx context.Context, node string) {
 	if apierrors.IsNotFound(err) {
 		_, err = leases.Create(ctx, &coordinationv1.Lease{
 			ObjectMeta: metav1.ObjectMeta{Name: node},
-			Spec: coordinationv1.LeaseSpec{HolderIdentity: ptr.To(node), LeaseDurationSeconds: ptr.To[int32](40), RenewTime: &now},
+			Spec:       coordinationv1.LeaseSpec{HolderIdentity: ptr.To(node), LeaseDurationSeconds: ptr.To[int32](40), RenewTime: &now},
 		}, metav1.CreateOptions{})
 	} else if err == nil {
 		lease.Spec.RenewTime = &now

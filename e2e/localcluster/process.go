@@ -23,8 +23,18 @@ type Process struct {
 	once sync.Once
 }
 
-// StartProcess starts bin with args, logging to logDir/<name>.log.
+// StartProcess starts bin with args and this process's environment plus env, logging to
+// logDir/<name>.log.
 func StartProcess(name, logDir string, env []string, bin string, args ...string) (*Process, error) {
+	return startProcess(name, logDir, append(os.Environ(), env...), bin, args...)
+}
+
+// StartProcessEnv is StartProcess with exactly the environment env.
+func StartProcessEnv(name, logDir string, env []string, bin string, args ...string) (*Process, error) {
+	return startProcess(name, logDir, env, bin, args...)
+}
+
+func startProcess(name, logDir string, env []string, bin string, args ...string) (*Process, error) {
 	logFile := filepath.Join(logDir, name+".log")
 	f, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -32,7 +42,7 @@ func StartProcess(name, logDir string, env []string, bin string, args ...string)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		f.Close()

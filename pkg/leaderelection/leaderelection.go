@@ -26,7 +26,7 @@ type Config struct {
 	Enabled bool
 	// Namespace and Name of the Lease.
 	Namespace, Name string
-	// Identity of this replica; the hostname (the pod name) when empty.
+	// Identity of this replica; $POD_NAME, else the hostname, when empty.
 	Identity string
 	// LeaseDuration, RenewDeadline and RetryPeriod; 15s, 10s and 2s when zero.
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
@@ -41,6 +41,9 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config, fn func(c
 	}
 	if cfg.Namespace == "" || cfg.Name == "" {
 		return errors.New("leader election needs a lease namespace and name")
+	}
+	if cfg.Identity == "" {
+		cfg.Identity = os.Getenv("POD_NAME")
 	}
 	if cfg.Identity == "" {
 		host, err := os.Hostname()

@@ -5,18 +5,19 @@ import (
 	"testing"
 )
 
-func TestConfigValueAcceptsScalars(t *testing.T) {
+func TestConfigValueAcceptsScalarsAndLists(t *testing.T) {
 	var cfg map[string]ConfigValue
 	in := `{"retention.ms": 7200000, "segment.bytes": 1073741824, "unclean.leader.election.enable": false,
-		"cleanup.policy": "compact,delete", "min.cleanable.dirty.ratio": 0.5}`
+		"cleanup.policy": ["compact", "delete"], "min.cleanable.dirty.ratio": 0.5, "compression.type": "zstd"}`
 	if err := json.Unmarshal([]byte(in), &cfg); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{"retention.ms": "7200000", "segment.bytes": "1073741824",
-		"unclean.leader.election.enable": "false", "cleanup.policy": "compact,delete", "min.cleanable.dirty.ratio": "0.5"}
+		"unclean.leader.election.enable": "false", "cleanup.policy": "compact,delete",
+		"min.cleanable.dirty.ratio": "0.5", "compression.type": "zstd"}
 	for k, v := range want {
-		if cfg[k].String() != v {
-			t.Errorf("%s = %q, want %q", k, cfg[k], v)
+		if cfg[k].String() != v || cfg[k].Validate() != nil {
+			t.Errorf("%s = %q (%v), want %q", k, cfg[k], cfg[k].Validate(), v)
 		}
 	}
 	out, err := json.Marshal(cfg["retention.ms"])
@@ -25,11 +26,26 @@ func TestConfigValueAcceptsScalars(t *testing.T) {
 	}
 }
 
-func TestConfigValueRejectsObjectsArraysAndNull(t *testing.T) {
-	for _, in := range []string{`{"a": {"b": 1}}`, `{"a": [1, 2]}`, `{"a": null}`} {
-		var cfg map[string]ConfigValue
-		if err := json.Unmarshal([]byte(in), &cfg); err == nil {
-			t.Errorf("%s was accepted as %v", in, cfg)
+// An object must not break decoding (an informer would fail to list every other object); it is
+// kept, reported by Validate and written back unchanged.
+func TestConfigValueKeepsAndReportsInvalidValues(t *testing.T) {
+	for _, in := range []string{`{"b": 1}`, `[1, [2]]`, `null`, `[{"a": 1}]`} {
+		var v ConfigValue
+		if err := json.Unmarshal([]byte(in), &v); err != nil {
+			t.Fatalf("%s: decoding failed: %v", in, err)
+		}
+		if v.Validate() == nil {
+			t.Errorf("%s: Validate accepted %q", in, v)
+		}
+		out, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b any
+		_ = json.Unmarshal([]byte(in), &a)
+		_ = json.Unmarshal(out, &b)
+		if ja, _ := json.Marshal(a); string(ja) != func() string { jb, _ := json.Marshal(b); return string(jb) }() {
+			t.Errorf("%s round-tripped to %s", in, out)
 		}
 	}
 }

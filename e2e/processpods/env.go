@@ -1,0 +1,83 @@
+package processpods
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// environment resolves the container's env and envFrom as a kubelet would, including the
+// downward API fields our Deployments use.
+func (r *Runner) environment(ctx context.Context, pod *corev1.Pod, c corev1.Container, ip string) ([]string, error) {
+	var env []string
+	for _, from := range c.EnvFrom {
+		var data map[string]string
+		switch {
+		case from.SecretRef != nil:
+			s, err := r.opts.Client.CoreV1().Secrets(pod.Namespace).Get(ctx, from.SecretRef.Name, metav1.GetOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("envFrom Secret %s: %w", from.SecretRef.Name, err)
+			}
+			data = map[string]string{}
+			for k, v := range s.Data {
+				data[k] = string(v)
+			}
+		case from.ConfigMapRef != nil:
+			cm, err := r.opts.Client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, from.ConfigMapRef.Name, metav1.GetOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("envFrom ConfigMap %s: %w", from.ConfigMapRef.Name, err)
+			}
+			data = cm.Data
+		}
+		for k, v := range data {
+			env = append(env, from.Prefix+k+"="+v)
+		}
+	}
+	for _, e := range c.Env {
+		v, err := r.envValue(ctx, pod, e, ip)
+		if err != nil {
+			return nil, fmt.Errorf("env %s: %w", e.Name, err)
+		}
+		env = append(env, e.Name+"="+v)
+	}
+	return env, nil
+}
+
+func (r *Runner) envValue(ctx context.Context, pod *corev1.Pod, e corev1.EnvVar, ip string) (string, error) {
+	if e.ValueFrom == nil {
+		return e.Value, nil
+	}
+	switch vf := e.ValueFrom; {
+	case vf.FieldRef != nil:
+		switch vf.FieldRef.FieldPath {
+		case "metadata.name":
+			return pod.Name, nil
+		case "metadata.namespace":
+			return pod.Namespace, nil
+		case "metadata.uid":
+			return string(pod.UID), nil
+		case "spec.nodeName":
+			return pod.Spec.NodeName, nil
+		case "spec.serviceAccountName":
+			return pod.Spec.ServiceAccountName, nil
+		case "status.podIP", "status.hostIP":
+			return ip, nil
+		}
+		return "", fmt.Errorf("unsupported fieldRef %s", vf.FieldRef.FieldPath)
+	case vf.SecretKeyRef != nil:
+		s, err := r.opts.Client.CoreV1().Secrets(pod.Namespace).Get(ctx, vf.SecretKeyRef.Name, metav1.GetOptions{})
+		if err != nil {
+			return "", err
+		}
+		return string(s.Data[vf.SecretKeyRef.Key]), nil
+	case vf.ConfigMapKeyRef != nil:
+		cm, err := r.opts.Client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, vf.ConfigMapKeyRef.Name, metav1.GetOptions{})
+		if err != nil {
+			return "", err
+		}
+		return cm.Data[vf.ConfigMapKeyRef.Key], nil
+	}
+	return "", fmt.Errorf("unsupported valueFrom")
+}
