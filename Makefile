@@ -73,7 +73,7 @@ unit: ## Unit tests of every module.
 
 .PHONY: integration
 integration: ## Integration tests against a real etcd, kube-apiserver, controller-manager and scheduler (built and cached on first use).
-	go test -count=1 -timeout 15m ./e2e/...
+	go run ./e2e/cmd/testenv -- go test -count=1 -timeout 20m ./e2e/...
 
 ##@ Clean
 

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 
 	"github.com/kafkaplane/kafkaplane/e2e/build"
 	"github.com/kafkaplane/kafkaplane/e2e/kubelet"
@@ -61,6 +62,13 @@ func Start(ctx context.Context, o Options) (e *Env, err error) {
 	if err := os.MkdirAll(o.LogDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", o.LogDir, err)
 	}
+	// The kubelet logs through klog: to a file of its own, not the test output.
+	klogFile, err := os.OpenFile(filepath.Join(o.LogDir, "kubelet.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening the kubelet log: %w", err)
+	}
+	klog.LogToStderr(false)
+	klog.SetOutput(klogFile)
 	bin, err := build.ControlPlane(o.Log)
 	if err != nil {
 		return nil, err

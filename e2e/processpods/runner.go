@@ -118,6 +118,9 @@ func (p *Pod) Done() <-chan struct{} { return p.proc.Done() }
 // Stop implements kubelet.Running.
 func (p *Pod) Stop() { _ = p.proc.Stop(10 * time.Second) }
 
+// Pid is the process ID.
+func (p *Pod) Pid() int { return p.proc.Pid() }
+
 // LogFile is the process's log.
 func (p *Pod) LogFile() string { return p.proc.LogFile }
 

@@ -1,0 +1,116 @@
+package integration
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kafkaplane/kafkaplane/e2e/build"
+	"github.com/kafkaplane/kafkaplane/e2e/framework"
+	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
+)
+
+// TestBinariesServeAndStopOnSIGTERM starts each of the three binaries against the API server
+// (as a developer would, with a kubeconfig), checks /healthz, /readyz and /metrics, then sends
+// SIGTERM and expects a clean exit with status 0 that released its Lease.
+func TestBinariesServeAndStopOnSIGTERM(t *testing.T) {
+	f := framework.Get(t)
+	ns := f.Namespace(t)
+	dir := t.TempDir()
+	bins, err := build.Operators(filepath.Join(dir, "bin"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := filepath.Join(dir, "kubeconfig")
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: f.Config.Host, CertificateAuthorityData: f.Config.CAData,
+		InsecureSkipTLSVerify: f.Config.Insecure}
+	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: f.Config.BearerToken, ClientCertificateData: f.Config.CertData, ClientKeyData: f.Config.KeyData}
+	cfg.Contexts["c"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
+	cfg.CurrentContext = "c"
+	if err := clientcmd.WriteToFile(*cfg, kc); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, name := range []string{"cluster-operator", "topic-operator", "user-operator"} {
+		t.Run(name, func(t *testing.T) {
+			port, err := localcluster.FreePort("127.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := fmt.Sprintf("127.0.0.1:%d", port)
+			cmd := exec.Command(bins[name], "--kubeconfig="+kc, "--watch-namespaces="+ns,
+				"--leader-election-namespace="+ns, "--http-address="+addr)
+			cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent") // the flag, not the environment, decides
+			var out strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			defer func() {
+				if cmd.ProcessState == nil {
+					_ = cmd.Process.Kill()
+				}
+				if t.Failed() {
+					t.Logf("%s output:\n%s", name, out.String())
+				}
+			}()
+
+			get := func(path string) (int, string, error) {
+				resp, err := http.Get("http://" + addr + path)
+				if err != nil {
+					return 0, "", err
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b), nil
+			}
+			framework.Eventually(t, 30*time.Second, name+" to be ready", func() (bool, error) {
+				code, body, err := get("/readyz")
+				return code == http.StatusOK, fmt.Errorf("%d %s %v", code, body, err)
+			})
+			if code, _, err := get("/healthz"); code != http.StatusOK {
+				t.Errorf("/healthz = %d, %v", code, err)
+			}
+			_, metrics, err := get("/metrics")
+			if err != nil || !strings.Contains(metrics, "process_resident_memory_bytes") || !strings.Contains(metrics, "go_goroutines") {
+				t.Errorf("/metrics lacks the process metrics: %v", err)
+			}
+			framework.Eventually(t, 30*time.Second, name+" to lead", func() (bool, error) {
+				return strings.Contains(out.String(), "Became leader"), nil
+			})
+
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-exited:
+				if err != nil {
+					t.Fatalf("exit after SIGTERM: %v", err)
+				}
+			case <-time.After(15 * time.Second):
+				t.Fatal("no exit within 15s of SIGTERM")
+			}
+			lease, err := f.Kube.CoordinationV1().Leases(ns).Get(t.Context(), "kafkaplane-"+name, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h := lease.Spec.HolderIdentity; h != nil && *h != "" {
+				t.Errorf("lease still held by %q after a clean shutdown", *h)
+			}
+		})
+	}
+}
