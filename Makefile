@@ -80,3 +80,9 @@ integration: ## Integration tests against a real etcd, kube-apiserver, controlle
 .PHONY: clean
 clean: ## Remove build output (the control-plane cache in KAFKAPLANE_CACHE stays).
 	rm -rf bin .bin .sandbox
+
+##@ Sandbox
+
+.PHONY: sandbox
+sandbox: ## Run a local Kafkaplane: control plane, 3 simulated nodes, CRDs, the cluster operator and deploy/examples (Ctrl-C stops it).
+	go run ./e2e/cmd/sandbox
