@@ -15,3 +15,15 @@ func StripManagedFields(obj any) (any, error) {
 }
 
 var _ cache.TransformFunc = StripManagedFields
+
+// StripMetadataOnly is the transform of metadata-only informers (Secrets, ConfigMaps): besides
+// managedFields it drops annotations, which can be large (kubectl's last-applied-configuration
+// holds the whole object, data included) and which no operator reads from a metadata cache.
+func StripMetadataOnly(obj any) (any, error) {
+	if acc, ok := obj.(metav1.ObjectMetaAccessor); ok {
+		m := acc.GetObjectMeta()
+		m.SetManagedFields(nil)
+		m.SetAnnotations(nil)
+	}
+	return obj, nil
+}

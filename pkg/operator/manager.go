@@ -37,13 +37,16 @@ type Manager struct {
 	KubeInformers       *informers.PerNamespace[kubeinformers.SharedInformerFactory]
 	MetadataInformers   *informers.PerNamespace[metadatainformer.SharedInformerFactory]
 
-	mu          sync.Mutex
-	controllers []*controller.Controller
-	caches      []*informers.Multi
-	runnables   []func(ctx context.Context)
+	mu            sync.Mutex
+	stopInformers []context.CancelFunc
+	ownedSecrets  []*informers.PerNamespace[kubeinformers.SharedInformerFactory] // label-filtered factories
+	controllers   []*controller.Controller
+	caches        []*informers.Multi
+	runnables     []func(ctx context.Context)
 }
 
-func newManager(o *Options, cfg *rest.Config, reg *metrics.Registry) (*Manager, error) {
+// NewManager builds a Manager for the options, with clients for cfg. Run does this; tests may too.
+func NewManager(o *Options, cfg *rest.Config, reg *metrics.Registry) (*Manager, error) {
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, wrap("creating Kubernetes client", err)
@@ -97,16 +100,38 @@ func (m *Manager) WaitFor(ms ...*informers.Multi) {
 	m.caches = append(m.caches, ms...)
 }
 
-func (m *Manager) startInformers(ctx context.Context) {
+// StartInformers starts every informer obtained so far. They run until ShutdownInformers.
+func (m *Manager) StartInformers(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	m.mu.Lock()
+	m.stopInformers = append(m.stopInformers, cancel)
+	m.mu.Unlock()
 	m.KafkaplaneInformers.Start(ctx)
 	m.KubeInformers.Start(ctx)
 	m.MetadataInformers.Start(ctx)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range m.ownedSecrets {
+		p.Start(ctx)
+	}
 }
 
-func (m *Manager) shutdownInformers() {
+// ShutdownInformers stops every informer and waits for them.
+func (m *Manager) ShutdownInformers() {
+	m.mu.Lock()
+	for _, cancel := range m.stopInformers {
+		cancel()
+	}
+	m.stopInformers = nil
+	m.mu.Unlock()
 	m.KafkaplaneInformers.Shutdown()
 	m.KubeInformers.Shutdown()
 	m.MetadataInformers.Shutdown()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range m.ownedSecrets {
+		p.Shutdown()
+	}
 }
 
 // runControllers runs every registered controller and runnable until ctx ends and all have

@@ -64,7 +64,7 @@ func Run(ctx context.Context, o *Options, setup Setup) error {
 		return err
 	}
 	reg := metrics.NewRegistry()
-	m, err := newManager(o, cfg, reg)
+	m, err := NewManager(o, cfg, reg)
 	if err != nil {
 		return err
 	}
@@ -101,8 +101,8 @@ func Run(ctx context.Context, o *Options, setup Setup) error {
 
 	// Informers start before leader election, so a standby replica has warm caches and is ready
 	// to take over at once; only the leader runs controllers.
-	m.startInformers(ctx)
-	defer m.shutdownInformers()
+	m.StartInformers(ctx)
+	defer m.ShutdownInformers()
 	if err := informers.WaitForSync(ctx, m.caches...); err != nil {
 		return failure(ctx)
 	}

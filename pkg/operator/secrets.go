@@ -1,0 +1,42 @@
+package operator
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kubeinformers "k8s.io/client-go/informers"
+	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kafkaplane/kafkaplane/pkg/informers"
+)
+
+// OwnedSecrets returns an informer over the Secrets matching labelSelector in the watched
+// namespaces (full objects: the operator reads their data), e.g. the Secrets an operator
+// creates and labels. Secrets of other applications are never cached.
+func (m *Manager) OwnedSecrets(labelSelector string) *informers.Multi {
+	p := informers.NewPerNamespace(m.Namespaces, func(namespace string) kubeinformers.SharedInformerFactory {
+		return kubeinformers.NewSharedInformerFactoryWithOptions(m.Kube, 0,
+			kubeinformers.WithNamespace(namespace),
+			kubeinformers.WithTransform(informers.StripManagedFields),
+			kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = labelSelector }))
+	})
+	m.mu.Lock()
+	m.ownedSecrets = append(m.ownedSecrets, p)
+	m.mu.Unlock()
+	return informers.ForResource(p, func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.Core().V1().Secrets().Informer()
+	})
+}
+
+// SecretsMetadata returns a metadata-only informer over every Secret of the watched namespaces:
+// names, labels and owners without data or annotations, so memory stays small however many
+// unrelated Secrets exist. Read a Secret's data with a GET when needed (password sources,
+// user-provided CAs).
+func (m *Manager) SecretsMetadata() *informers.Multi {
+	gvr := corev1.SchemeGroupVersion.WithResource("secrets")
+	return informers.ForResource(m.MetadataInformers, func(f metadatainformer.SharedInformerFactory) cache.SharedIndexInformer {
+		inf := f.ForResource(gvr).Informer()
+		_ = inf.SetTransform(informers.StripMetadataOnly) // fails only once started; we are before Start
+		return inf
+	})
+}
