@@ -5,11 +5,7 @@ package main
 import (
 	"context"
 
-	"k8s.io/client-go/tools/cache"
-
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
-	kpinformers "github.com/kafkaplane/kafkaplane/pkg/generated/informers/externalversions"
-	"github.com/kafkaplane/kafkaplane/pkg/informers"
 	"github.com/kafkaplane/kafkaplane/pkg/operator"
 )
 
@@ -20,12 +16,6 @@ func main() {
 // setup watches the cluster operator's resources. The reconcilers come with the cluster
 // operator itself; until then the binary syncs its caches and serves metrics and health.
 func setup(_ context.Context, m *operator.Manager) error {
-	kafkas := informers.ForResource(m.KafkaplaneInformers, func(f kpinformers.SharedInformerFactory) cache.SharedIndexInformer {
-		return f.Kafkaplane().V1beta1().Kafkas().Informer()
-	})
-	pools := informers.ForResource(m.KafkaplaneInformers, func(f kpinformers.SharedInformerFactory) cache.SharedIndexInformer {
-		return f.Kafkaplane().V1beta1().KafkaNodePools().Informer()
-	})
-	m.WaitFor(kafkas, pools)
+	m.WaitFor(m.Kafkas(), m.KafkaNodePools())
 	return nil
 }

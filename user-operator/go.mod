@@ -2,10 +2,7 @@ module github.com/kafkaplane/kafkaplane/user-operator
 
 go 1.26.0
 
-require (
-	github.com/kafkaplane/kafkaplane/pkg v0.0.0
-	k8s.io/client-go v0.37.2
-)
+require github.com/kafkaplane/kafkaplane/pkg v0.0.0
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -54,6 +51,7 @@ require (
 	gopkg.in/inf.v0 v0.9.1 // indirect
 	k8s.io/api v0.37.2 // indirect
 	k8s.io/apimachinery v0.37.2 // indirect
+	k8s.io/client-go v0.37.2 // indirect
 	k8s.io/klog/v2 v2.140.0 // indirect
 	k8s.io/kube-openapi v0.0.0-20260721132016-d427ff9ee9ad // indirect
 	k8s.io/utils v0.0.0-20260626114624-be93311217bd // indirect
