@@ -5,7 +5,8 @@
 // SIGTERM, when it stops everything.
 //
 // .sandbox/ holds kubeconfig, bootstrap.json (loopback addresses of served listeners),
-// users/<ns>/<user>/ (credentials copied from the users' Secrets) and logs/.
+// users/<ns>/<user>/ (credentials copied from the users' Secrets as the user operator writes
+// them) and logs/.
 package main
 
 import (
@@ -26,6 +27,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/e2e/env"
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
 	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
+	"github.com/kafkaplane/kafkaplane/pkg/generated/clientset/versioned"
 )
 
 func main() {
@@ -105,6 +107,11 @@ func run(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Join(dir, "users"), 0o755); err != nil {
 		return err
 	}
+	kp, err := versioned.NewForConfig(e.Config)
+	if err != nil {
+		return err
+	}
+	go copyUserCredentials(ctx, kp, e.Kube, filepath.Join(dir, "users"))
 
 	fmt.Println()
 	fmt.Println("created:")
