@@ -2,7 +2,10 @@ module github.com/kafkaplane/kafkaplane/cluster-operator
 
 go 1.26.0
 
-require github.com/kafkaplane/kafkaplane/pkg v0.0.0
+require (
+	github.com/kafkaplane/kafkaplane/pkg v0.0.0
+	k8s.io/utils v0.0.0-20260626114624-be93311217bd
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -54,7 +57,6 @@ require (
 	k8s.io/client-go v0.37.2 // indirect
 	k8s.io/klog/v2 v2.140.0 // indirect
 	k8s.io/kube-openapi v0.0.0-20260721132016-d427ff9ee9ad // indirect
-	k8s.io/utils v0.0.0-20260626114624-be93311217bd // indirect
 	sigs.k8s.io/json v0.0.0-20250730193827-2d320260d730 // indirect
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect

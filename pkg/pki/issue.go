@@ -108,7 +108,9 @@ func template(commonName string, validity time.Duration, now time.Time) (*x509.C
 	now = now.Truncate(time.Second)
 	return &x509.Certificate{
 		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: commonName, Organization: []string{"kafkaplane.io"}},
+		// Only a common name: Kafka's default SSL principal is the subject DN, so a user's
+		// certificate for CN=my-user authenticates as User:CN=my-user, as Strimzi users expect.
+		Subject:      pkix.Name{CommonName: commonName},
 		NotBefore:    now.Add(-backdate),
 		NotAfter:     now.Add(validity),
 	}, nil
