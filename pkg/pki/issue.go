@@ -110,9 +110,9 @@ func template(commonName string, validity time.Duration, now time.Time) (*x509.C
 		SerialNumber: serial,
 		// Only a common name: Kafka's default SSL principal is the subject DN, so a user's
 		// certificate for CN=my-user authenticates as User:CN=my-user, as Strimzi users expect.
-		Subject:      pkix.Name{CommonName: commonName},
-		NotBefore:    now.Add(-backdate),
-		NotAfter:     now.Add(validity),
+		Subject:   pkix.Name{CommonName: commonName},
+		NotBefore: now.Add(-backdate),
+		NotAfter:  now.Add(validity),
 	}, nil
 }
 
