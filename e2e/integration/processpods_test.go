@@ -39,7 +39,8 @@ func topicOperatorDeployment(ns, sa string) *appsv1.Deployment {
 					Containers: []corev1.Container{{
 						Name:  "topic-operator",
 						Image: v1beta1.Image(v1beta1.BinaryTopicOperator, "test"),
-						Args:  []string{"--watch-namespaces=" + ns, "--http-address=:8080"},
+						// No KafkaTopic exists here, so the operator never dials this address.
+						Args: []string{"--watch-namespaces=" + ns, "--http-address=:8080", "--bootstrap-servers=127.0.0.1:9"},
 						Env: []corev1.EnvVar{
 							{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
 							{Name: "POD_NAMESPACE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.namespace"}}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
@@ -32,7 +33,8 @@ type Manager struct {
 	FieldManager string
 
 	// Informer factories, one per watched namespace. Informers obtained from them before Setup
-	// returns are started by Run. Cached objects have their managedFields stripped.
+	// returns are started by Run. Cached objects have their managedFields stripped; Kafkaplane
+	// resources are filtered by --resource-labels.
 	KafkaplaneInformers *informers.PerNamespace[kpinformers.SharedInformerFactory]
 	KubeInformers       *informers.PerNamespace[kubeinformers.SharedInformerFactory]
 	MetadataInformers   *informers.PerNamespace[metadatainformer.SharedInformerFactory]
@@ -66,7 +68,8 @@ func NewManager(o *Options, cfg *rest.Config, reg *metrics.Registry) (*Manager, 
 	}
 	m.KafkaplaneInformers = informers.NewPerNamespace(ns, func(namespace string) kpinformers.SharedInformerFactory {
 		return kpinformers.NewSharedInformerFactoryWithOptions(kp, 0,
-			kpinformers.WithNamespace(namespace), kpinformers.WithTransform(informers.StripManagedFields))
+			kpinformers.WithNamespace(namespace), kpinformers.WithTransform(informers.StripManagedFields),
+			kpinformers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = o.ResourceLabels }))
 	})
 	m.KubeInformers = informers.NewPerNamespace(ns, func(namespace string) kubeinformers.SharedInformerFactory {
 		return kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0,

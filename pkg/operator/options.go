@@ -11,6 +11,8 @@ import (
 	"os"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
+
 	"github.com/kafkaplane/kafkaplane/pkg/informers"
 	"github.com/kafkaplane/kafkaplane/pkg/logs"
 	"github.com/kafkaplane/kafkaplane/pkg/restconfig"
@@ -21,6 +23,7 @@ type Options struct {
 	Binary string
 
 	WatchNamespaces string
+	ResourceLabels  string
 	Kubeconfig      string
 	HTTPAddress     string
 	QPS             float64
@@ -53,6 +56,8 @@ func NewOptions(binary string) *Options {
 func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", o.WatchNamespaces,
 		`comma-separated namespaces to watch; empty or "*" for all`)
+	fs.StringVar(&o.ResourceLabels, "resource-labels", o.ResourceLabels,
+		"label selector of the Kafkaplane resources to manage, e.g. kafkaplane.io/cluster=my-cluster; all when empty")
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig,
 		"path to a kubeconfig; default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account")
 	fs.StringVar(&o.HTTPAddress, "http-address", o.HTTPAddress, "address of the /metrics, /healthz and /readyz server")
@@ -80,6 +85,9 @@ func (o *Options) Validate() error {
 	}
 	if o.QPS <= 0 || o.Burst <= 0 {
 		errs = append(errs, errors.New("--kube-api-qps and --kube-api-burst must be positive"))
+	}
+	if _, err := labels.Parse(o.ResourceLabels); err != nil {
+		errs = append(errs, fmt.Errorf("--resource-labels: %w", err))
 	}
 	if o.ResyncPeriod < 0 {
 		errs = append(errs, errors.New("--resync-period must not be negative"))

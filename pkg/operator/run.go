@@ -27,8 +27,12 @@ type Setup func(ctx context.Context, m *Manager) error
 
 // Main is the whole main function of a binary: it parses the common flags plus those addFlags
 // registers (nil for none), runs until SIGTERM or SIGINT, and exits non-zero on failure.
-func Main(binary string, addFlags func(fs *flag.FlagSet), setup Setup) {
+// defaults adjust the common options' defaults before flags are parsed.
+func Main(binary string, addFlags func(fs *flag.FlagSet), setup Setup, defaults ...func(*Options)) {
 	o := NewOptions(binary)
+	for _, d := range defaults {
+		d(o)
+	}
 	fs := flag.NewFlagSet(binary, flag.ContinueOnError)
 	o.AddFlags(fs)
 	if addFlags != nil {

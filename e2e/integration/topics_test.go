@@ -1,0 +1,282 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/ptr"
+
+	"github.com/kafkaplane/kafkaplane/e2e/build"
+	"github.com/kafkaplane/kafkaplane/e2e/framework"
+	"github.com/kafkaplane/kafkaplane/e2e/kafkafake"
+	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+)
+
+// writeAdminKubeconfig writes the framework's credentials as a kubeconfig file.
+func writeAdminKubeconfig(t *testing.T, f *framework.Framework, path string) {
+	t.Helper()
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: f.Config.Host, CertificateAuthorityData: f.Config.CAData, InsecureSkipTLSVerify: f.Config.Insecure}
+	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: f.Config.BearerToken, ClientCertificateData: f.Config.CertData, ClientKeyData: f.Config.KeyData}
+	cfg.Contexts["c"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
+	cfg.CurrentContext = "c"
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startTopicOperator runs the built topic-operator binary against kfake, scoped to ns and to
+// resources of cluster "c".
+func startTopicOperator(t *testing.T, f *framework.Framework, ns, bootstrap string, extra ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	bins, err := build.Operators(filepath.Join(dir, "bin"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := filepath.Join(dir, "kubeconfig")
+	writeAdminKubeconfig(t, f, kc)
+	port, err := localcluster.FreePort("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"--kubeconfig=" + kc, "--watch-namespaces=" + ns, "--resource-labels=kafkaplane.io/cluster=c",
+		"--bootstrap-servers=" + bootstrap, "--leader-elect=false", fmt.Sprintf("--http-address=127.0.0.1:%d", port),
+		"--resync-period=2s"}, extra...)
+	p, err := localcluster.StartProcess("topic-operator", dir, nil, bins["topic-operator"], args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = p.Stop(10 * time.Second)
+		if t.Failed() {
+			b, _ := os.ReadFile(p.LogFile)
+			t.Logf("topic-operator log:\n%s", tail(string(b), 8000))
+		}
+	})
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func kafkaTopic(name string, spec v1beta1.KafkaTopicSpec, labels map[string]string) *v1beta1.KafkaTopic {
+	if labels == nil {
+		labels = map[string]string{v1beta1.LabelCluster: "c"}
+	}
+	return &v1beta1.KafkaTopic{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}, Spec: spec}
+}
+
+func readyReason(kt *v1beta1.KafkaTopic) (string, bool) {
+	c := meta.FindStatusCondition(kt.Status.Conditions, v1beta1.ConditionReady)
+	if c == nil || c.ObservedGeneration != kt.Generation {
+		return "", false
+	}
+	return c.Reason, c.Status == metav1.ConditionTrue
+}
+
+func waitTopic(t *testing.T, f *framework.Framework, ns, name, reason string) *v1beta1.KafkaTopic {
+	t.Helper()
+	var kt *v1beta1.KafkaTopic
+	framework.Eventually(t, 30*time.Second, fmt.Sprintf("KafkaTopic %s to report %s", name, reason), func() (bool, error) {
+		var err error
+		kt, err = f.Kafkaplane.KafkaplaneV1beta1().KafkaTopics(ns).Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		r, _ := readyReason(kt)
+		return r == reason, fmt.Errorf("status %+v", kt.Status)
+	})
+	return kt
+}
+
+type kafkaView struct {
+	t   *testing.T
+	adm *kadm.Client
+}
+
+func (k kafkaView) topic(name string) (partitions, rf int, configs map[string]string, exists bool) {
+	k.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	td, err := k.adm.ListTopics(ctx, name)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	d, ok := td[name]
+	if !ok || d.Err != nil {
+		return 0, 0, nil, false
+	}
+	rcs, err := k.adm.DescribeTopicConfigs(ctx, name)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	configs = map[string]string{}
+	for _, c := range rcs[0].Configs {
+		if c.Value != nil && c.Source.String() == "DYNAMIC_TOPIC_CONFIG" {
+			configs[c.Key] = *c.Value
+		}
+	}
+	return len(d.Partitions), len(d.Partitions[0].Replicas), configs, true
+}
+
+// TestTopicOperatorAgainstKafka runs the topic-operator binary against kfake and a real API
+// server: create, partition increase, config set and reset, drift repair, decrease refused,
+// conflicts, unmanaged resources, label scoping and deletion; a topic it does not manage stays
+// untouched throughout.
+func TestTopicOperatorAgainstKafka(t *testing.T) {
+	f := framework.Get(t)
+	ns := f.Namespace(t)
+	kf, err := kafkafake.Start(kafkafake.Options{Brokers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kf.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	kv := kafkaView{t, adm}
+	ctx := t.Context()
+
+	// A topic made with Kafka tools: never touched.
+	if _, err := adm.CreateTopic(ctx, 2, 1, map[string]*string{"retention.ms": ptr.To("1000")}, "legacy"); err != nil {
+		t.Fatal(err)
+	}
+	startTopicOperator(t, f, ns, kf.Bootstrap())
+	topicsAPI := f.Kafkaplane.KafkaplaneV1beta1().KafkaTopics(ns)
+
+	// Create.
+	if _, err := topicsAPI.Create(ctx, kafkaTopic("test", v1beta1.KafkaTopicSpec{Partitions: ptr.To[int32](6), Replicas: ptr.To[int32](3),
+		Config: map[string]v1beta1.ConfigValue{"retention.ms": "7200000", "segment.bytes": "1073741824"}}, nil), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	kt := waitTopic(t, f, ns, "test", v1beta1.ReasonReady)
+	if kt.Status.TopicName != "test" || kt.Status.TopicID == "" || kt.Status.ObservedGeneration != kt.Generation {
+		t.Errorf("status %+v", kt.Status)
+	}
+	if !slices.Contains(kt.Finalizers, v1beta1.FinalizerTopicOperator) {
+		t.Errorf("finalizers %v", kt.Finalizers)
+	}
+	if p, rf, cfg, ok := kv.topic("test"); !ok || p != 6 || rf != 3 || cfg["retention.ms"] != "7200000" || cfg["segment.bytes"] != "1073741824" {
+		t.Fatalf("in Kafka: exists=%v partitions=%d rf=%d configs=%v", ok, p, rf, cfg)
+	}
+
+	// Update: more partitions, one config key changed, one removed (reset to the default).
+	patch := `{"spec":{"partitions":8,"config":{"retention.ms":null,"segment.bytes":null,"cleanup.policy":"compact"}}}`
+	if _, err := topicsAPI.Patch(ctx, "test", types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	framework.Eventually(t, 30*time.Second, "the update in Kafka", func() (bool, error) {
+		p, _, cfg, _ := kv.topic("test")
+		_, hasRetention := cfg["retention.ms"]
+		return p == 8 && cfg["cleanup.policy"] == "compact" && !hasRetention, fmt.Errorf("partitions %d configs %v", p, cfg)
+	})
+
+	// Drift made with Kafka tools is repaired at the next resync.
+	if _, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Name: "max.message.bytes", Value: ptr.To("12345")}}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	framework.Eventually(t, 30*time.Second, "the drift to be repaired", func() (bool, error) {
+		_, _, cfg, _ := kv.topic("test")
+		_, drift := cfg["max.message.bytes"]
+		return !drift, fmt.Errorf("configs %v", cfg)
+	})
+
+	// The topic grew in Kafka beyond the spec: NotSupported, and nothing changes.
+	if _, err := adm.CreatePartitions(ctx, 2, "test"); err != nil {
+		t.Fatal(err)
+	}
+	kt = waitTopic(t, f, ns, "test", v1beta1.ReasonNotSupported)
+	if c := meta.FindStatusCondition(kt.Status.Conditions, v1beta1.ConditionReady); !strings.Contains(c.Message, "decreasing partitions") {
+		t.Errorf("NotSupported message %q", c.Message)
+	}
+
+	// A second resource for the same topic: the older one wins.
+	if _, err := topicsAPI.Create(ctx, kafkaTopic("test-copy", v1beta1.KafkaTopicSpec{TopicName: "test", Partitions: ptr.To[int32](1)}, nil), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dup := waitTopic(t, f, ns, "test-copy", v1beta1.ReasonResourceConflict)
+	if len(dup.Finalizers) != 0 {
+		t.Errorf("the losing resource got finalizers %v", dup.Finalizers)
+	}
+	if err := topicsAPI.Delete(ctx, "test-copy", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another cluster's resource is not ours: no status, no finalizer, no topic.
+	if _, err := topicsAPI.Create(ctx, kafkaTopic("other", v1beta1.KafkaTopicSpec{}, map[string]string{v1beta1.LabelCluster: "other"}), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Unmanaged: the finalizer goes, the topic stays.
+	if _, err := topicsAPI.Create(ctx, kafkaTopic("kept", v1beta1.KafkaTopicSpec{Partitions: ptr.To[int32](1)}, nil), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitTopic(t, f, ns, "kept", v1beta1.ReasonReady)
+	if _, err := topicsAPI.Patch(ctx, "kept", types.MergePatchType, []byte(`{"metadata":{"annotations":{"kafkaplane.io/managed":"false"}}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	kept := waitTopic(t, f, ns, "kept", v1beta1.ReasonUnmanaged)
+	if len(kept.Finalizers) != 0 {
+		t.Errorf("an unmanaged resource kept finalizers %v", kept.Finalizers)
+	}
+	if err := topicsAPI.Delete(ctx, "kept", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Deleting the managed resource deletes the topic.
+	if err := topicsAPI.Delete(ctx, "test", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	framework.Eventually(t, 30*time.Second, "the topic and resource to go", func() (bool, error) {
+		_, _, _, exists := kv.topic("test")
+		_, err := topicsAPI.Get(ctx, "test", metav1.GetOptions{})
+		return !exists && err != nil, fmt.Errorf("topic exists=%v, get err=%v", exists, err)
+	})
+
+	if _, _, _, ok := kv.topic("kept"); !ok {
+		t.Error("deleting an unmanaged resource deleted its topic")
+	}
+	if _, _, _, ok := kv.topic("other"); ok {
+		t.Error("a resource of another cluster was reconciled")
+	}
+	if o, _ := topicsAPI.Get(ctx, "other", metav1.GetOptions{}); o != nil && (len(o.Status.Conditions) > 0 || len(o.Finalizers) > 0) {
+		t.Errorf("another cluster's resource was touched: %+v", o.Status)
+	}
+	p, rf, cfg, ok := kv.topic("legacy")
+	if !ok || p != 2 || rf != 1 || cfg["retention.ms"] != "1000" {
+		t.Errorf("the unmanaged topic changed: exists=%v partitions=%d rf=%d configs=%v", ok, p, rf, cfg)
+	}
+
+	events, _ := f.Kube.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
+	reasons := map[string]bool{}
+	for _, e := range events.Items {
+		reasons[e.Reason] = true
+	}
+	for _, want := range []string{"TopicCreated", "TopicUpdated", "DriftRepaired", "TopicDeleted"} {
+		if !reasons[want] {
+			t.Errorf("no %s event (have %v)", want, reasons)
+		}
+	}
+}

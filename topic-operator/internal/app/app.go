@@ -1,0 +1,96 @@
+// Package app wires the topic operator: its flags, the Kafka client and batched admin, the
+// KafkaTopic informer and the reconcile controller.
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kafkaplane/kafkaplane/pkg/controller"
+	"github.com/kafkaplane/kafkaplane/pkg/metrics"
+	"github.com/kafkaplane/kafkaplane/pkg/operator"
+	"github.com/kafkaplane/kafkaplane/topic-operator/internal/kafka"
+	"github.com/kafkaplane/kafkaplane/topic-operator/internal/topics"
+)
+
+// DefaultWorkers is high because reconciles mostly wait on Kafka, and concurrent reconciles are
+// what the admin batches into single requests.
+const DefaultWorkers = 128
+
+// Config holds the topic operator's own flags.
+type Config struct {
+	Kafka        kafka.Options
+	DeleteTopics bool
+	LeaveAlone   string
+}
+
+// AddFlags registers the flags.
+func (c *Config) AddFlags(fs *flag.FlagSet) {
+	c.Kafka.AddFlags(fs)
+	fs.BoolVar(&c.DeleteTopics, "delete-topics", true, "delete a topic in Kafka when its KafkaTopic is deleted")
+	fs.StringVar(&c.LeaveAlone, "unmanaged-config-keys", "leader.replication.throttled.replicas,follower.replication.throttled.replicas",
+		"comma-separated topic config keys never reset to the default (set by other tools)")
+}
+
+// Defaults sets the common options' defaults for the topic operator.
+func Defaults(o *operator.Options) { o.Workers = DefaultWorkers }
+
+// Setup registers the KafkaTopic controller.
+func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
+	client, err := kafka.NewClient(c.Kafka)
+	if err != nil {
+		return err
+	}
+	batchSizes := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: metrics.Namespace, Subsystem: "topic_operator", Name: "kafka_batch_size",
+		Help:    "Topics per Kafka admin request, by operation.",
+		Buckets: prometheus.ExponentialBuckets(1, 4, 7),
+	}, []string{"operation"})
+	if err := m.Metrics.Register(batchSizes); err != nil {
+		return fmt.Errorf("registering metrics: %w", err)
+	}
+	admin := kafka.NewAdmin(client, func(op string, n int) { batchSizes.WithLabelValues(op).Observe(float64(n)) })
+
+	kts := m.KafkaTopics()
+	var leaveAlone []string
+	for k := range strings.SplitSeq(c.LeaveAlone, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			leaveAlone = append(leaveAlone, k)
+		}
+	}
+	rec := &topics.Reconciler{Client: m.Kafkaplane, Topics: kts, Admin: admin, Recorder: m.Recorder,
+		Opts: topics.Options{DeleteTopics: c.DeleteTopics, LeaveAlone: leaveAlone, FieldManager: m.FieldManager}}
+	ctl, err := controller.New(controller.Options{
+		Name: "kafkatopic", Reconciler: rec, Workers: m.Options.Workers, Metrics: m.Metrics,
+		ResyncPeriod: m.Options.ResyncPeriod, ListKeys: func() ([]controller.Key, error) { return kts.Keys(), nil },
+	})
+	if err != nil {
+		return err
+	}
+	if err := kts.AddEventHandler(ctl.EventHandler()); err != nil {
+		return err
+	}
+	m.WaitFor(kts)
+	m.AddController(ctl)
+	m.AddRunnable(admin.Run)
+	m.AddRunnable(func(ctx context.Context) {
+		// The managed-topics gauge, refreshed from the cache.
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			m.Metrics.Controller.Managed.WithLabelValues("kafkatopic").Set(float64(len(kts.Keys())))
+			select {
+			case <-ctx.Done():
+				client.Close()
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return nil
+}

@@ -1,0 +1,306 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// maxBatch bounds the topics of one request.
+const maxBatch = 1000
+
+// Topic is a topic as Kafka has it.
+type Topic struct {
+	Name       string
+	ID         string
+	Exists     bool
+	Partitions int32
+	// Replicas is the replication factor (of partition 0).
+	Replicas int32
+	// Configs are the topic's dynamic configs (set on the topic, not inherited).
+	Configs map[string]string
+}
+
+// NewTopic is a topic to create. Partitions or Replicas of -1 take the broker's default.
+type NewTopic struct {
+	Name                 string
+	Partitions, Replicas int32
+	Configs              map[string]string
+}
+
+// ConfigChange sets and deletes (resets to default) a topic's configs.
+type ConfigChange struct {
+	Name   string
+	Set    map[string]string
+	Delete []string
+}
+
+// PartitionsChange raises a topic's partition count to Total.
+type PartitionsChange struct {
+	Name  string
+	Total int32
+}
+
+// Admin performs topic operations for many concurrent callers with batched requests.
+type Admin struct {
+	client     *kgo.Client
+	adm        *kadm.Client
+	describe   *batcher[string, Topic]
+	create     *batcher[NewTopic, string]
+	alter      *batcher[ConfigChange, struct{}]
+	partitions *batcher[PartitionsChange, struct{}]
+	del        *batcher[string, struct{}]
+}
+
+// NewAdmin returns an Admin over client; Run serves it. observe, when set, sees each batch's
+// operation and size.
+func NewAdmin(client *kgo.Client, observe func(op string, n int)) *Admin {
+	a := &Admin{client: client, adm: kadm.NewClient(client)}
+	a.describe = newBatcher(maxBatch, a.describeBatch)
+	a.create = newBatcher(maxBatch, a.createBatch)
+	a.alter = newBatcher(maxBatch, a.alterBatch)
+	a.partitions = newBatcher(maxBatch, a.partitionsBatch)
+	a.del = newBatcher(maxBatch, a.deleteBatch)
+	if observe != nil {
+		a.describe.observe = func(n int) { observe("describe", n) }
+		a.create.observe = func(n int) { observe("create", n) }
+		a.alter.observe = func(n int) { observe("alter_configs", n) }
+		a.partitions.observe = func(n int) { observe("create_partitions", n) }
+		a.del.observe = func(n int) { observe("delete", n) }
+	}
+	return a
+}
+
+// Run serves the batches until ctx ends.
+func (a *Admin) Run(ctx context.Context) {
+	go a.describe.run(ctx)
+	go a.create.run(ctx)
+	go a.alter.run(ctx)
+	go a.partitions.run(ctx)
+	a.del.run(ctx)
+}
+
+// Describe returns a topic's state (Exists false when Kafka has no such topic).
+func (a *Admin) Describe(ctx context.Context, name string) (Topic, error) {
+	return a.describe.Do(ctx, name)
+}
+
+// Create creates a topic and returns its ID.
+func (a *Admin) Create(ctx context.Context, t NewTopic) (string, error) { return a.create.Do(ctx, t) }
+
+// AlterConfigs applies a topic's config changes.
+func (a *Admin) AlterConfigs(ctx context.Context, c ConfigChange) error {
+	_, err := a.alter.Do(ctx, c)
+	return err
+}
+
+// CreatePartitions raises a topic's partition count.
+func (a *Admin) CreatePartitions(ctx context.Context, c PartitionsChange) error {
+	_, err := a.partitions.Do(ctx, c)
+	return err
+}
+
+// Delete deletes a topic; a topic that does not exist counts as deleted.
+func (a *Admin) Delete(ctx context.Context, name string) error {
+	_, err := a.del.Do(ctx, name)
+	return err
+}
+
+func fill[T any](n int, err error) ([]T, []error) {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return make([]T, n), errs
+}
+
+func (a *Admin) describeBatch(ctx context.Context, names []string) ([]Topic, []error) {
+	md, err := a.adm.Metadata(ctx, unique(names)...)
+	if err != nil {
+		return fill[Topic](len(names), fmt.Errorf("describing topics: %w", err))
+	}
+	var existing []string
+	for _, n := range unique(names) {
+		if d, ok := md.Topics[n]; ok && d.Err == nil {
+			existing = append(existing, n)
+		}
+	}
+	configs := map[string]map[string]string{}
+	if len(existing) > 0 {
+		rcs, err := a.adm.DescribeTopicConfigs(ctx, existing...)
+		if err != nil {
+			return fill[Topic](len(names), fmt.Errorf("describing topic configs: %w", err))
+		}
+		for _, rc := range rcs {
+			if rc.Err != nil {
+				continue
+			}
+			m := map[string]string{}
+			for _, c := range rc.Configs {
+				if c.Source == kmsg.ConfigSourceDynamicTopicConfig && c.Value != nil {
+					m[c.Key] = *c.Value
+				}
+			}
+			configs[rc.Name] = m
+		}
+	}
+	outs := make([]Topic, len(names))
+	errs := make([]error, len(names))
+	for i, n := range names {
+		d, ok := md.Topics[n]
+		switch {
+		case !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition):
+			outs[i] = Topic{Name: n}
+		case d.Err != nil:
+			errs[i] = fmt.Errorf("describing topic %s: %w", n, d.Err)
+		default:
+			t := Topic{Name: n, ID: d.ID.String(), Exists: true, Partitions: int32(len(d.Partitions)), Configs: configs[n]}
+			if p, ok := d.Partitions[0]; ok {
+				t.Replicas = int32(len(p.Replicas))
+			}
+			if _, ok := configs[n]; !ok {
+				errs[i] = fmt.Errorf("describing the configs of topic %s failed", n)
+			}
+			outs[i] = t
+		}
+	}
+	return outs, errs
+}
+
+func (a *Admin) createBatch(ctx context.Context, ts []NewTopic) ([]string, []error) {
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.TimeoutMillis = 30000
+	for _, t := range ts {
+		rt := kmsg.NewCreateTopicsRequestTopic()
+		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = t.Name, t.Partitions, int16(t.Replicas)
+		for k, v := range t.Configs {
+			c := kmsg.NewCreateTopicsRequestTopicConfig()
+			c.Name, c.Value = k, kmsg.StringPtr(v)
+			rt.Configs = append(rt.Configs, c)
+		}
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(ctx, a.client)
+	if err != nil {
+		return fill[string](len(ts), fmt.Errorf("creating topics: %w", err))
+	}
+	byName := map[string]kmsg.CreateTopicsResponseTopic{}
+	for _, t := range resp.Topics {
+		byName[t.Topic] = t
+	}
+	outs, errs := make([]string, len(ts)), make([]error, len(ts))
+	for i, t := range ts {
+		r, ok := byName[t.Name]
+		switch {
+		case !ok:
+			errs[i] = fmt.Errorf("creating topic %s: no answer", t.Name)
+		case r.ErrorCode != 0:
+			errs[i] = fmt.Errorf("creating topic %s: %w%s", t.Name, kerr.ErrorForCode(r.ErrorCode), message(r.ErrorMessage))
+		default:
+			outs[i] = kadm.TopicID(r.TopicID).String()
+		}
+	}
+	return outs, errs
+}
+
+func (a *Admin) alterBatch(ctx context.Context, cs []ConfigChange) ([]struct{}, []error) {
+	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	for _, c := range cs {
+		r := kmsg.NewIncrementalAlterConfigsRequestResource()
+		r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeTopic, c.Name
+		for k, v := range c.Set {
+			cfg := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+			cfg.Name, cfg.Op, cfg.Value = k, kmsg.IncrementalAlterConfigOpSet, kmsg.StringPtr(v)
+			r.Configs = append(r.Configs, cfg)
+		}
+		for _, k := range c.Delete {
+			cfg := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+			cfg.Name, cfg.Op = k, kmsg.IncrementalAlterConfigOpDelete
+			r.Configs = append(r.Configs, cfg)
+		}
+		req.Resources = append(req.Resources, r)
+	}
+	resp, err := req.RequestWith(ctx, a.client)
+	if err != nil {
+		return fill[struct{}](len(cs), fmt.Errorf("altering topic configs: %w", err))
+	}
+	byName := map[string]kmsg.IncrementalAlterConfigsResponseResource{}
+	for _, r := range resp.Resources {
+		byName[r.ResourceName] = r
+	}
+	errs := make([]error, len(cs))
+	for i, c := range cs {
+		if r, ok := byName[c.Name]; !ok {
+			errs[i] = fmt.Errorf("altering configs of topic %s: no answer", c.Name)
+		} else if r.ErrorCode != 0 {
+			errs[i] = fmt.Errorf("altering configs of topic %s: %w%s", c.Name, kerr.ErrorForCode(r.ErrorCode), message(r.ErrorMessage))
+		}
+	}
+	return make([]struct{}, len(cs)), errs
+}
+
+func (a *Admin) partitionsBatch(ctx context.Context, cs []PartitionsChange) ([]struct{}, []error) {
+	req := kmsg.NewPtrCreatePartitionsRequest()
+	req.TimeoutMillis = 30000
+	for _, c := range cs {
+		t := kmsg.NewCreatePartitionsRequestTopic()
+		t.Topic, t.Count = c.Name, c.Total
+		req.Topics = append(req.Topics, t)
+	}
+	resp, err := req.RequestWith(ctx, a.client)
+	if err != nil {
+		return fill[struct{}](len(cs), fmt.Errorf("creating partitions: %w", err))
+	}
+	byName := map[string]kmsg.CreatePartitionsResponseTopic{}
+	for _, t := range resp.Topics {
+		byName[t.Topic] = t
+	}
+	errs := make([]error, len(cs))
+	for i, c := range cs {
+		if r, ok := byName[c.Name]; !ok {
+			errs[i] = fmt.Errorf("creating partitions of topic %s: no answer", c.Name)
+		} else if r.ErrorCode != 0 {
+			errs[i] = fmt.Errorf("creating partitions of topic %s: %w%s", c.Name, kerr.ErrorForCode(r.ErrorCode), message(r.ErrorMessage))
+		}
+	}
+	return make([]struct{}, len(cs)), errs
+}
+
+func (a *Admin) deleteBatch(ctx context.Context, names []string) ([]struct{}, []error) {
+	resps, err := a.adm.DeleteTopics(ctx, unique(names)...)
+	if err != nil {
+		return fill[struct{}](len(names), fmt.Errorf("deleting topics: %w", err))
+	}
+	errs := make([]error, len(names))
+	for i, n := range names {
+		r, ok := resps[n]
+		if ok && r.Err != nil && !errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
+			errs[i] = fmt.Errorf("deleting topic %s: %w", n, r.Err)
+		}
+	}
+	return make([]struct{}, len(names)), errs
+}
+
+func message(m *string) string {
+	if m == nil || *m == "" {
+		return ""
+	}
+	return ": " + *m
+}
+
+func unique(names []string) []string {
+	seen := make(map[string]bool, len(names))
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,277 @@
+package topics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
+
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/conditions"
+	"github.com/kafkaplane/kafkaplane/pkg/controller"
+	"github.com/kafkaplane/kafkaplane/pkg/events"
+	"github.com/kafkaplane/kafkaplane/pkg/finalizers"
+	"github.com/kafkaplane/kafkaplane/pkg/generated/clientset/versioned"
+	"github.com/kafkaplane/kafkaplane/pkg/informers"
+	"github.com/kafkaplane/kafkaplane/topic-operator/internal/kafka"
+)
+
+// Admin is the Kafka side the reconciler needs (kafka.Admin batches it).
+type Admin interface {
+	Describe(ctx context.Context, name string) (kafka.Topic, error)
+	Create(ctx context.Context, t kafka.NewTopic) (string, error)
+	AlterConfigs(ctx context.Context, c kafka.ConfigChange) error
+	CreatePartitions(ctx context.Context, c kafka.PartitionsChange) error
+	Delete(ctx context.Context, name string) error
+}
+
+// Options tune the reconciler.
+type Options struct {
+	// DeleteTopics deletes a topic in Kafka when its resource is deleted; when false the topic
+	// stays and only the finalizer goes.
+	DeleteTopics bool
+	// LeaveAlone are config keys never reset, e.g. replication throttles set by rebalancers.
+	LeaveAlone []string
+	// FieldManager names the operator's writes.
+	FieldManager string
+}
+
+// Reconciler reconciles one KafkaTopic at a time; run many in parallel, Admin batches their
+// Kafka calls.
+type Reconciler struct {
+	Client   versioned.Interface
+	Topics   *informers.Multi
+	Admin    Admin
+	Recorder events.Recorder
+	Opts     Options
+}
+
+// Event reasons.
+const (
+	EventCreated  = "TopicCreated"
+	EventUpdated  = "TopicUpdated"
+	EventDeleted  = "TopicDeleted"
+	EventRepaired = "DriftRepaired"
+)
+
+// Reconcile implements controller.Reconciler.
+func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (controller.Result, error) {
+	obj, ok, err := r.Topics.GetByKey(key.Namespace, key.Name)
+	if err != nil || !ok {
+		return controller.Result{}, err
+	}
+	kt := obj.(*v1beta1.KafkaTopic)
+	name := TopicName(kt)
+	logger := klog.FromContext(ctx).WithValues("topic", name)
+	ctx = klog.NewContext(ctx, logger)
+
+	if kt.DeletionTimestamp != nil {
+		return controller.Result{}, r.finalize(ctx, kt, name)
+	}
+	if kt.Annotations[v1beta1.AnnotationPauseReconciliation] == "true" {
+		return controller.Result{}, r.status(ctx, kt, name, "", metav1.ConditionFalse, v1beta1.ReasonReconciliationPaused, "reconciliation is paused by the kafkaplane.io/pause-reconciliation annotation")
+	}
+	if kt.Annotations[v1beta1.AnnotationManaged] == "false" {
+		if err := r.patchFinalizer(ctx, kt, false); err != nil {
+			return controller.Result{}, err
+		}
+		return controller.Result{}, r.status(ctx, kt, name, kt.Status.TopicID, metav1.ConditionTrue, v1beta1.ReasonUnmanaged, "not managed (kafkaplane.io/managed: \"false\"); the topic is left as it is")
+	}
+	if Internal(name) {
+		return controller.Result{}, r.status(ctx, kt, name, "", metav1.ConditionFalse, v1beta1.ReasonNotSupported, fmt.Sprintf("%s is an internal Kafka topic; it is never managed", name))
+	}
+	if winner := r.owner(kt, name); winner != nil {
+		return controller.Result{}, r.status(ctx, kt, name, "", metav1.ConditionFalse, v1beta1.ReasonResourceConflict,
+			fmt.Sprintf("topic %s is managed by %s/%s, which is older", name, winner.Namespace, winner.Name))
+	}
+	var problems []string
+	for k, v := range kt.Spec.Config {
+		if err := v.Validate(); err != nil {
+			problems = append(problems, fmt.Sprintf("spec.config.%s: %v", k, err))
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		r.Recorder.Eventf(kt, nil, corev1.EventTypeWarning, v1beta1.ReasonInvalidSpec, "Validate", strings.Join(problems, "; "))
+		return controller.Result{}, r.status(ctx, kt, name, kt.Status.TopicID, metav1.ConditionFalse, v1beta1.ReasonInvalidSpec, strings.Join(problems, "; "))
+	}
+	if err := r.patchFinalizer(ctx, kt, true); err != nil {
+		return controller.Result{}, err
+	}
+
+	topic, err := r.Admin.Describe(ctx, name)
+	if err != nil {
+		return controller.Result{}, r.kafkaError(ctx, kt, name, err)
+	}
+	id := topic.ID
+	if !topic.Exists {
+		cfg := map[string]string{}
+		for k, v := range kt.Spec.Config {
+			cfg[k] = v.String()
+		}
+		id, err = r.Admin.Create(ctx, kafka.NewTopic{Name: name, Partitions: orDefault(kt.Spec.Partitions), Replicas: orDefault(kt.Spec.Replicas), Configs: cfg})
+		if err != nil {
+			return controller.Result{}, r.kafkaError(ctx, kt, name, err)
+		}
+		logger.Info("Created topic")
+		r.Recorder.Eventf(kt, nil, corev1.EventTypeNormal, EventCreated, "Create", "created topic %s", name)
+		return controller.Result{}, r.status(ctx, kt, name, id, metav1.ConditionTrue, v1beta1.ReasonReady, "")
+	}
+
+	if p := kt.Spec.Partitions; p != nil && *p < topic.Partitions {
+		return controller.Result{}, r.status(ctx, kt, name, id, metav1.ConditionFalse, v1beta1.ReasonNotSupported,
+			fmt.Sprintf("topic %s has %d partitions; decreasing partitions to %d is not supported", name, topic.Partitions, *p))
+	}
+	if rf := kt.Spec.Replicas; rf != nil && *rf != topic.Replicas {
+		return controller.Result{}, r.status(ctx, kt, name, id, metav1.ConditionFalse, v1beta1.ReasonNotSupported,
+			fmt.Sprintf("topic %s has replication factor %d; changing it to %d needs a partition reassignment, which this operator does not perform yet", name, topic.Replicas, *rf))
+	}
+	var changed []string
+	if p := kt.Spec.Partitions; p != nil && *p > topic.Partitions {
+		if err := r.Admin.CreatePartitions(ctx, kafka.PartitionsChange{Name: name, Total: *p}); err != nil {
+			return controller.Result{}, r.kafkaError(ctx, kt, name, err)
+		}
+		changed = append(changed, fmt.Sprintf("partitions %d→%d", topic.Partitions, *p))
+	}
+	if diff := ConfigDiff(name, kt.Spec.Config, topic.Configs, r.Opts.LeaveAlone); !Empty(diff) {
+		if err := r.Admin.AlterConfigs(ctx, diff); err != nil {
+			return controller.Result{}, r.kafkaError(ctx, kt, name, err)
+		}
+		changed = append(changed, fmt.Sprintf("config set %v, reset %v", sortedKeys(diff.Set), diff.Delete))
+	}
+	if len(changed) > 0 {
+		reason := EventUpdated
+		if kt.Status.ObservedGeneration == kt.Generation && conditions.IsReady(kt.Status.Conditions, kt.Generation) {
+			reason = EventRepaired // the spec did not change: someone changed the topic in Kafka
+		}
+		logger.Info("Updated topic", "changes", changed)
+		r.Recorder.Eventf(kt, nil, corev1.EventTypeNormal, reason, "Update", "topic %s: %s", name, strings.Join(changed, "; "))
+	}
+	return controller.Result{}, r.status(ctx, kt, name, id, metav1.ConditionTrue, v1beta1.ReasonReady, "")
+}
+
+// finalize deletes the topic (when deletion is on and the resource managed it) and removes the
+// finalizer.
+func (r *Reconciler) finalize(ctx context.Context, kt *v1beta1.KafkaTopic, name string) error {
+	if !finalizers.Has(kt, v1beta1.FinalizerTopicOperator) {
+		return nil
+	}
+	if r.Opts.DeleteTopics && kt.Annotations[v1beta1.AnnotationManaged] != "false" && !Internal(name) {
+		if err := r.Admin.Delete(ctx, name); err != nil {
+			return r.kafkaError(ctx, kt, name, err)
+		}
+		klog.FromContext(ctx).Info("Deleted topic")
+		r.Recorder.Eventf(kt, nil, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted topic %s", name)
+	}
+	return r.patchFinalizer(ctx, kt, false)
+}
+
+// owner returns the resource that manages the same topic when it is not kt: the oldest one
+// (then by name), in kt's namespace.
+func (r *Reconciler) owner(kt *v1beta1.KafkaTopic, name string) *v1beta1.KafkaTopic {
+	objs, err := r.Topics.List(labels.Everything())
+	if err != nil {
+		return nil
+	}
+	var winner *v1beta1.KafkaTopic
+	for _, o := range objs {
+		other := o.(*v1beta1.KafkaTopic)
+		if other.Namespace != kt.Namespace || TopicName(other) != name || other.DeletionTimestamp != nil {
+			continue
+		}
+		if winner == nil || older(other, winner) {
+			winner = other
+		}
+	}
+	if winner == nil || winner.UID == kt.UID {
+		return nil
+	}
+	return winner
+}
+
+func older(a, b *v1beta1.KafkaTopic) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
+}
+
+func (r *Reconciler) patchFinalizer(ctx context.Context, kt *v1beta1.KafkaTopic, add bool) error {
+	var patch []byte
+	var err error
+	if add {
+		patch, err = finalizers.AddPatch(kt, v1beta1.FinalizerTopicOperator)
+	} else {
+		patch, err = finalizers.RemovePatch(kt, v1beta1.FinalizerTopicOperator)
+	}
+	if err != nil || patch == nil {
+		return err
+	}
+	_, err = r.Client.KafkaplaneV1beta1().KafkaTopics(kt.Namespace).Patch(ctx, kt.Name, types.JSONPatchType, patch,
+		metav1.PatchOptions{FieldManager: r.Opts.FieldManager})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("patching the finalizer of %s/%s: %w", kt.Namespace, kt.Name, err)
+	}
+	return nil
+}
+
+// kafkaError reports a Kafka failure in status and returns it, so the key is retried with
+// backoff.
+func (r *Reconciler) kafkaError(ctx context.Context, kt *v1beta1.KafkaTopic, name string, err error) error {
+	if serr := r.status(ctx, kt, name, kt.Status.TopicID, metav1.ConditionFalse, v1beta1.ReasonKafkaError, err.Error()); serr != nil {
+		return errors.Join(err, serr)
+	}
+	return err
+}
+
+// status writes the status when it changed, and only then.
+func (r *Reconciler) status(ctx context.Context, kt *v1beta1.KafkaTopic, name, id string, ready metav1.ConditionStatus, reason, msg string) error {
+	next := *kt.Status.DeepCopy()
+	next.ObservedGeneration = kt.Generation
+	next.TopicName = name
+	if id != "" {
+		next.TopicID = id
+	}
+	conditions.Set(&next.Conditions, conditions.Ready(kt.Generation, ready, reason, msg))
+	if apiequality.Semantic.DeepEqual(next, kt.Status) {
+		return nil
+	}
+	updated := kt.DeepCopy()
+	updated.Status = next
+	_, err := r.Client.KafkaplaneV1beta1().KafkaTopics(kt.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: r.Opts.FieldManager})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("updating the status of %s/%s: %w", kt.Namespace, kt.Name, err)
+	}
+	return nil
+}
+
+func orDefault(p *int32) int32 {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
