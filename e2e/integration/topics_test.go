@@ -280,3 +280,43 @@ func TestTopicOperatorAgainstKafka(t *testing.T) {
 		}
 	}
 }
+
+// TestTopicOperatorWaitsForKafka: with Kafka unreachable the resource says so (KafkaError) and
+// nothing is lost; once Kafka is there, the operator recovers by itself and creates the topic.
+func TestTopicOperatorWaitsForKafka(t *testing.T) {
+	f := framework.Get(t)
+	ns := f.Namespace(t)
+	port, err := localcluster.FreePort("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	startTopicOperator(t, f, ns, fmt.Sprintf("127.0.0.1:%d", port))
+	topicsAPI := f.Kafkaplane.KafkaplaneV1beta1().KafkaTopics(ns)
+	if _, err := topicsAPI.Create(t.Context(), kafkaTopic("late", v1beta1.KafkaTopicSpec{Partitions: ptr.To[int32](3)}, nil), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitTopic(t, f, ns, "late", v1beta1.ReasonKafkaError)
+
+	kf, err := kafkafake.Start(kafkafake.Options{Brokers: 1, Ports: []int{port}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kf.Close()
+	// Retries back off up to minutes by default, but the resync (2s here) also retries.
+	framework.Eventually(t, 60*time.Second, "recovery once Kafka is up", func() (bool, error) {
+		kt, err := topicsAPI.Get(t.Context(), "late", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		r, ok := readyReason(kt)
+		return ok && r == v1beta1.ReasonReady, fmt.Errorf("reason %s", r)
+	})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if p, _, _, ok := (kafkaView{t, kadm.NewClient(cl)}).topic("late"); !ok || p != 3 {
+		t.Errorf("in Kafka: exists=%v partitions=%d", ok, p)
+	}
+}
