@@ -320,3 +320,60 @@ func TestTopicOperatorWaitsForKafka(t *testing.T) {
 		t.Errorf("in Kafka: exists=%v partitions=%d", ok, p)
 	}
 }
+
+// TestTopicOperatorAdoptsTopics: with --adopt-topics, topics made with Kafka tools get
+// resources (a name that is not a valid resource name is sanitised and hashed, spec.topicName
+// keeps the real one), which are then managed like any other.
+func TestTopicOperatorAdoptsTopics(t *testing.T) {
+	f := framework.Get(t)
+	ns := f.Namespace(t)
+	kf, err := kafkafake.Start(kafkafake.Options{Brokers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kf.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if _, err := adm.CreateTopic(t.Context(), 3, 1, map[string]*string{"retention.ms": ptr.To("60000")}, "payments"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.CreateTopic(t.Context(), 1, 1, nil, "Orders_V1"); err != nil {
+		t.Fatal(err)
+	}
+	startTopicOperator(t, f, ns, kf.Bootstrap(), "--adopt-topics")
+	topicsAPI := f.Kafkaplane.KafkaplaneV1beta1().KafkaTopics(ns)
+	pay := waitTopic(t, f, ns, "payments", v1beta1.ReasonReady)
+	if *pay.Spec.Partitions != 3 || pay.Spec.Config["retention.ms"] != "60000" || pay.Labels[v1beta1.LabelCluster] != "c" {
+		t.Errorf("adopted spec %+v labels %v", pay.Spec, pay.Labels)
+	}
+	var orders *v1beta1.KafkaTopic
+	framework.Eventually(t, 30*time.Second, "Orders_V1 adopted", func() (bool, error) {
+		list, err := topicsAPI.List(t.Context(), metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		for i := range list.Items {
+			if list.Items[i].Spec.TopicName == "Orders_V1" {
+				orders = &list.Items[i]
+				return true, nil
+			}
+		}
+		return false, fmt.Errorf("%d resources", len(list.Items))
+	})
+	if !strings.HasPrefix(orders.Name, "orders-v1-") {
+		t.Errorf("resource name %s", orders.Name)
+	}
+	// Adopted means managed: a spec change reaches Kafka.
+	if _, err := topicsAPI.Patch(t.Context(), "payments", types.MergePatchType, []byte(`{"spec":{"config":{"retention.ms":120000}}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	kv := kafkaView{t, adm}
+	framework.Eventually(t, 30*time.Second, "the adopted topic to follow its spec", func() (bool, error) {
+		_, _, cfg, _ := kv.topic("payments")
+		return cfg["retention.ms"] == "120000", fmt.Errorf("configs %v", cfg)
+	})
+}

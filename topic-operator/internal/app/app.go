@@ -4,14 +4,21 @@ package app
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/klog/v2"
 
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/controller"
+	"github.com/kafkaplane/kafkaplane/pkg/informers"
 	"github.com/kafkaplane/kafkaplane/pkg/metrics"
 	"github.com/kafkaplane/kafkaplane/pkg/operator"
 	"github.com/kafkaplane/kafkaplane/topic-operator/internal/kafka"
@@ -27,12 +34,16 @@ type Config struct {
 	Kafka        kafka.Options
 	DeleteTopics bool
 	LeaveAlone   string
+	Adopt        bool
+	AdoptNS      string
 }
 
 // AddFlags registers the flags.
 func (c *Config) AddFlags(fs *flag.FlagSet) {
 	c.Kafka.AddFlags(fs)
 	fs.BoolVar(&c.DeleteTopics, "delete-topics", true, "delete a topic in Kafka when its KafkaTopic is deleted")
+	fs.BoolVar(&c.Adopt, "adopt-topics", false, "create KafkaTopic resources for topics made with Kafka tools, then manage them")
+	fs.StringVar(&c.AdoptNS, "adopt-namespace", "", "namespace of adopted topics' resources; default: the only watched namespace")
 	fs.StringVar(&c.LeaveAlone, "unmanaged-config-keys", "leader.replication.throttled.replicas,follower.replication.throttled.replicas",
 		"comma-separated topic config keys never reset to the default (set by other tools)")
 }
@@ -78,6 +89,19 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 	m.WaitFor(kts)
 	m.AddController(ctl)
 	m.AddRunnable(admin.Run)
+	if c.Adopt {
+		adopter, err := c.adopter(m, kts, admin)
+		if err != nil {
+			return err
+		}
+		m.AddRunnable(func(ctx context.Context) {
+			wait.UntilWithContext(ctx, func(ctx context.Context) {
+				if _, err := adopter.Adopt(ctx); err != nil {
+					klog.FromContext(ctx).Error(err, "Adopting topics failed")
+				}
+			}, m.Options.ResyncPeriod)
+		})
+	}
 	m.AddRunnable(func(ctx context.Context) {
 		// The managed-topics gauge, refreshed from the cache.
 		t := time.NewTicker(10 * time.Second)
@@ -93,4 +117,31 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 		}
 	})
 	return nil
+}
+
+// adopter builds the Adopter: resources go to --adopt-namespace (or the only watched namespace)
+// and carry the equality labels of --resource-labels, so that this operator manages them.
+func (c *Config) adopter(m *operator.Manager, kts *informers.Multi, admin *kafka.Admin) (*topics.Adopter, error) {
+	ns := c.AdoptNS
+	if ns == "" {
+		if len(m.Namespaces) != 1 {
+			return nil, errors.New("--adopt-topics needs --adopt-namespace when watching more than one namespace")
+		}
+		ns = m.Namespaces[0]
+	}
+	sel, err := labels.Parse(m.Options.ResourceLabels)
+	if err != nil {
+		return nil, err
+	}
+	lbls := map[string]string{}
+	reqs, _ := sel.Requirements()
+	for _, r := range reqs {
+		if r.Operator() == selection.Equals || r.Operator() == selection.DoubleEquals {
+			lbls[r.Key()] = r.Values().List()[0]
+		}
+	}
+	if lbls[v1beta1.LabelCluster] == "" {
+		return nil, errors.New("--adopt-topics needs --resource-labels with kafkaplane.io/cluster=<name>")
+	}
+	return &topics.Adopter{Client: m.Kafkaplane, Topics: kts, Admin: admin, Namespace: ns, Labels: lbls, FieldManager: m.FieldManager}, nil
 }

@@ -304,3 +304,12 @@ func unique(names []string) []string {
 	}
 	return out
 }
+
+// List returns the names of every topic in the cluster (one Metadata request).
+func (a *Admin) List(ctx context.Context) ([]string, error) {
+	td, err := a.adm.ListTopics(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing topics: %w", err)
+	}
+	return td.Names(), nil
+}

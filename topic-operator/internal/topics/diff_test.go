@@ -3,7 +3,10 @@ package topics
 import (
 	"maps"
 	"slices"
+	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
@@ -40,3 +43,23 @@ func TestTopicNameAndInternal(t *testing.T) {
 		}
 	}
 }
+
+func TestResourceName(t *testing.T) {
+	if got := ResourceName("orders.v1"); got != "orders.v1" {
+		t.Errorf("a valid name changed: %s", got)
+	}
+	a, b := ResourceName("Orders_V1"), ResourceName("orders_v1")
+	if a == b {
+		t.Errorf("distinct topics collide: %s", a)
+	}
+	for _, n := range []string{a, b, ResourceName("__weird__"), ResourceName("A")} {
+		if errs := validationErrs(n); len(errs) > 0 {
+			t.Errorf("%q is not a valid resource name: %v", n, errs)
+		}
+	}
+	if !strings.HasPrefix(a, "orders-v1-") || len(a) != len("orders-v1-")+8 {
+		t.Errorf("ResourceName(Orders_V1) = %s", a)
+	}
+}
+
+func validationErrs(n string) []string { return validation.IsDNS1123Subdomain(n) }
