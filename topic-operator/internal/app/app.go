@@ -78,7 +78,7 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 		Opts: topics.Options{DeleteTopics: c.DeleteTopics, LeaveAlone: leaveAlone, FieldManager: m.FieldManager}}
 	ctl, err := controller.New(controller.Options{
 		Name: "kafkatopic", Reconciler: rec, Workers: m.Options.Workers, Metrics: m.Metrics,
-		ResyncPeriod: m.Options.ResyncPeriod, ListKeys: func() ([]controller.Key, error) { return kts.Keys(), nil },
+		ResyncPeriod: m.Options.ResyncPeriod, ListKeys: (&topics.Resync{Topics: kts, Admin: admin, LeaveAlone: leaveAlone}).Keys,
 	})
 	if err != nil {
 		return err

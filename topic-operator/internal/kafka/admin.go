@@ -313,3 +313,21 @@ func (a *Admin) List(ctx context.Context) ([]string, error) {
 	}
 	return td.Names(), nil
 }
+
+// Snapshot describes the given topics with one Metadata and one DescribeConfigs request, for
+// resyncs: comparing every resource with it finds the few that need a reconcile, so an idle
+// cluster of any size costs two requests per resync.
+func (a *Admin) Snapshot(ctx context.Context, names []string) (map[string]Topic, error) {
+	if len(names) == 0 {
+		return map[string]Topic{}, nil
+	}
+	topics, errs := a.describeBatch(ctx, names)
+	out := make(map[string]Topic, len(names))
+	for i, t := range topics {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		out[names[i]] = t
+	}
+	return out, nil
+}

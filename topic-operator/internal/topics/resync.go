@@ -1,0 +1,77 @@
+package topics
+
+import (
+	"context"
+	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/conditions"
+	"github.com/kafkaplane/kafkaplane/pkg/controller"
+	"github.com/kafkaplane/kafkaplane/pkg/informers"
+	"github.com/kafkaplane/kafkaplane/topic-operator/internal/kafka"
+)
+
+// Resync finds the resources whose topic drifted from the spec, from one snapshot of Kafka, so
+// that a periodic resync reconciles only those instead of describing every topic again.
+type Resync struct {
+	Topics     *informers.Multi
+	Admin      interface{ Snapshot(context.Context, []string) (map[string]kafka.Topic, error) }
+	LeaveAlone []string
+	Timeout    time.Duration
+}
+
+// Keys returns the keys to reconcile: resources not Ready for their generation, being deleted,
+// or whose topic is missing or differs from the spec in Kafka. If Kafka cannot be read, every
+// key is returned, so that each reports the error in its own status.
+func (r *Resync) Keys() ([]controller.Key, error) {
+	objs, err := r.Topics.List(labels.Everything())
+	if err != nil {
+		return nil, err
+	}
+	var keys []controller.Key
+	var check []*v1beta1.KafkaTopic
+	var names []string
+	for _, o := range objs {
+		kt := o.(*v1beta1.KafkaTopic)
+		key := controller.Key{Namespace: kt.Namespace, Name: kt.Name}
+		name := TopicName(kt)
+		switch {
+		case kt.DeletionTimestamp != nil, !conditions.IsReady(kt.Status.Conditions, kt.Generation):
+			keys = append(keys, key)
+		case kt.Annotations[v1beta1.AnnotationManaged] == "false", kt.Annotations[v1beta1.AnnotationPauseReconciliation] == "true", Internal(name):
+		default:
+			check = append(check, kt)
+			names = append(names, name)
+		}
+	}
+	timeout := r.Timeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	snap, err := r.Admin.Snapshot(ctx, names)
+	for _, kt := range check {
+		key := controller.Key{Namespace: kt.Namespace, Name: kt.Name}
+		if err != nil || Drifted(kt, snap[TopicName(kt)], r.LeaveAlone) {
+			keys = append(keys, key)
+		}
+	}
+	return keys, nil
+}
+
+// Drifted reports whether a Ready topic no longer matches its resource.
+func Drifted(kt *v1beta1.KafkaTopic, t kafka.Topic, leaveAlone []string) bool {
+	if !t.Exists || t.ID != kt.Status.TopicID {
+		return true
+	}
+	if p := kt.Spec.Partitions; p != nil && *p != t.Partitions {
+		return true
+	}
+	if rf := kt.Spec.Replicas; rf != nil && *rf != t.Replicas {
+		return true
+	}
+	return !Empty(ConfigDiff(t.Name, kt.Spec.Config, t.Configs, leaveAlone))
+}
