@@ -16,8 +16,10 @@ import (
 // Resync finds the resources whose topic drifted from the spec, from one snapshot of Kafka, so
 // that a periodic resync reconciles only those instead of describing every topic again.
 type Resync struct {
-	Topics     *informers.Multi
-	Admin      interface{ Snapshot(context.Context, []string) (map[string]kafka.Topic, error) }
+	Topics *informers.Multi
+	Admin  interface {
+		Snapshot(context.Context, []string) (map[string]kafka.Topic, error)
+	}
 	LeaveAlone []string
 	Timeout    time.Duration
 }
