@@ -86,3 +86,14 @@ clean: ## Remove build output (the control-plane cache in KAFKAPLANE_CACHE stays
 .PHONY: sandbox
 sandbox: ## Run a local Kafkaplane: control plane, 3 simulated nodes, CRDs, the cluster operator and deploy/examples (Ctrl-C stops it).
 	go run ./e2e/cmd/sandbox
+
+##@ Benchmarks (figures printed, never timed tests)
+
+BENCH_TOPICS_N ?= 1000,10000
+
+.PHONY: bench
+bench: bench-topics ## All benchmarks.
+
+.PHONY: bench-topics
+bench-topics: ## Topic operator vs. a bare-client floor: N KafkaTopics to Ready (N=BENCH_TOPICS_N).
+	go run ./e2e/cmd/bench-topics -n $(BENCH_TOPICS_N)

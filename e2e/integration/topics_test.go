@@ -64,7 +64,7 @@ func startTopicOperator(t *testing.T, f *framework.Framework, ns, bootstrap stri
 	}
 	t.Cleanup(func() {
 		_ = p.Stop(10 * time.Second)
-		if t.Failed() {
+		if t.Failed() || os.Getenv("SHOW_OPERATOR_LOG") != "" {
 			b, _ := os.ReadFile(p.LogFile)
 			t.Logf("topic-operator log:\n%s", tail(string(b), 8000))
 		}

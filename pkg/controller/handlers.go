@@ -1,6 +1,9 @@
 package controller
 
 import (
+	"maps"
+	"slices"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 )
@@ -51,4 +54,34 @@ func sameResourceVersion(oldObj, newObj any) bool {
 	o, ok1 := oldObj.(metav1.Object)
 	n, ok2 := newObj.(metav1.Object)
 	return ok1 && ok2 && o.GetResourceVersion() == n.GetResourceVersion()
+}
+
+// SpecEventHandler is EventHandler without the updates that only touch status (or other
+// fields that do not bump metadata.generation): the controller's own status writes then do not
+// come back as reconciles. Metadata the reconciler reads (labels, annotations, finalizers,
+// deletion) still triggers one.
+func (c *Controller) SpecEventHandler() cache.ResourceEventHandler {
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: c.Enqueue,
+		UpdateFunc: func(oldObj, newObj any) {
+			if sameResourceVersion(oldObj, newObj) || !specChanged(oldObj, newObj) {
+				return
+			}
+			c.Enqueue(newObj)
+		},
+		DeleteFunc: c.Enqueue,
+	}
+}
+
+func specChanged(oldObj, newObj any) bool {
+	o, ok1 := oldObj.(metav1.Object)
+	n, ok2 := newObj.(metav1.Object)
+	if !ok1 || !ok2 {
+		return true
+	}
+	return o.GetGeneration() != n.GetGeneration() ||
+		!maps.Equal(o.GetLabels(), n.GetLabels()) ||
+		!maps.Equal(o.GetAnnotations(), n.GetAnnotations()) ||
+		!slices.Equal(o.GetFinalizers(), n.GetFinalizers()) ||
+		(o.GetDeletionTimestamp() == nil) != (n.GetDeletionTimestamp() == nil)
 }

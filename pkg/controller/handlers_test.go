@@ -65,3 +65,34 @@ func TestOwnerHandlerEnqueuesControllingOwnerOfKind(t *testing.T) {
 		t.Fatalf("got key %v, want ns/my-cluster", key)
 	}
 }
+
+func TestSpecEventHandlerIgnoresStatusOnlyUpdates(t *testing.T) {
+	c := newTestController(t)
+	h := c.SpecEventHandler()
+	old := pod("a", "1", nil)
+	old.Generation = 1
+	statusOnly := old.DeepCopy()
+	statusOnly.ResourceVersion = "2"
+	statusOnly.Status.Phase = corev1.PodRunning
+	h.OnUpdate(old, statusOnly)
+	if c.Len() != 0 {
+		t.Fatal("a status-only update was enqueued")
+	}
+	for name, mutate := range map[string]func(*corev1.Pod){
+		"generation": func(p *corev1.Pod) { p.Generation = 2 },
+		"annotation": func(p *corev1.Pod) { p.Annotations = map[string]string{"kafkaplane.io/managed": "false"} },
+		"finalizer":  func(p *corev1.Pod) { p.Finalizers = []string{"x"} },
+		"deletion":   func(p *corev1.Pod) { now := metav1.Now(); p.DeletionTimestamp = &now },
+		"label":      func(p *corev1.Pod) { p.Labels = map[string]string{"a": "b"} },
+	} {
+		n := old.DeepCopy()
+		n.ResourceVersion = "3"
+		mutate(n)
+		h.OnUpdate(old, n)
+		if c.Len() != 1 {
+			t.Errorf("a %s change was not enqueued", name)
+		}
+		k, _ := c.queue.Get()
+		c.queue.Done(k)
+	}
+}

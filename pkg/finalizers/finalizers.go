@@ -35,7 +35,8 @@ func Remove(obj metav1.Object, finalizer string) bool {
 	return true
 }
 
-type testOp struct {
+// stringOp is an operation with a string value (patchOp has a list).
+type stringOp struct {
 	Op    string `json:"op"`
 	Path  string `json:"path"`
 	Value string `json:"value"`
@@ -70,9 +71,11 @@ func patch(obj metav1.Object, next []string) ([]byte, error) {
 	var ops []any
 	if len(cur) == 0 {
 		// "test" cannot compare a member that may be absent, and "add" would silently replace a
-		// list someone created meanwhile: guard with the resourceVersion instead.
+		// list someone created meanwhile: guard with the resourceVersion instead. The API server
+		// clears it from the object it patches (a "test" on it always fails) and treats one the
+		// patch sets as a precondition: a conflict (409) when the object changed.
 		ops = append(ops,
-			testOp{Op: "test", Path: "/metadata/resourceVersion", Value: obj.GetResourceVersion()},
+			stringOp{Op: "add", Path: "/metadata/resourceVersion", Value: obj.GetResourceVersion()},
 			patchOp{Op: "add", Path: "/metadata/finalizers", Value: next})
 	} else {
 		ops = append(ops,

@@ -83,7 +83,7 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 	if err != nil {
 		return err
 	}
-	if err := kts.AddEventHandler(ctl.EventHandler()); err != nil {
+	if err := kts.AddEventHandler(ctl.SpecEventHandler()); err != nil {
 		return err
 	}
 	m.WaitFor(kts)

@@ -2,10 +2,12 @@ package topics
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -53,6 +55,15 @@ type Reconciler struct {
 	Admin    Admin
 	Recorder events.Recorder
 	Opts     Options
+
+	// written remembers the last status written per object UID: the cache can lag behind our
+	// own write, and the next reconcile must not write the same status again.
+	written sync.Map // types.UID → v1beta1.KafkaTopicStatus
+	// superseded remembers, per UID, the resourceVersion our last write replaced. A cached
+	// object still at that version has not caught up with our write yet (a resync can enqueue
+	// it meanwhile): reconciling it would repeat the write and earn a conflict, and the watch
+	// event of our write brings the key back if there is more to do.
+	superseded sync.Map // types.UID → string
 }
 
 // Event reasons.
@@ -70,6 +81,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 		return controller.Result{}, err
 	}
 	kt := obj.(*v1beta1.KafkaTopic)
+	if rv, ok := r.superseded.Load(kt.UID); ok && rv == kt.ResourceVersion {
+		return controller.Result{}, nil
+	}
 	name := TopicName(kt)
 	logger := klog.FromContext(ctx).WithValues("topic", name)
 	ctx = klog.NewContext(ctx, logger)
@@ -81,7 +95,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 		return controller.Result{}, r.status(ctx, kt, name, "", metav1.ConditionFalse, v1beta1.ReasonReconciliationPaused, "reconciliation is paused by the kafkaplane.io/pause-reconciliation annotation")
 	}
 	if kt.Annotations[v1beta1.AnnotationManaged] == "false" {
-		if err := r.patchFinalizer(ctx, kt, false); err != nil {
+		if kt, err = r.patchFinalizer(ctx, kt, false); err != nil {
 			return controller.Result{}, err
 		}
 		return controller.Result{}, r.status(ctx, kt, name, kt.Status.TopicID, metav1.ConditionTrue, v1beta1.ReasonUnmanaged, "not managed (kafkaplane.io/managed: \"false\"); the topic is left as it is")
@@ -104,7 +118,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 		r.Recorder.Eventf(kt, nil, corev1.EventTypeWarning, v1beta1.ReasonInvalidSpec, "Validate", strings.Join(problems, "; "))
 		return controller.Result{}, r.status(ctx, kt, name, kt.Status.TopicID, metav1.ConditionFalse, v1beta1.ReasonInvalidSpec, strings.Join(problems, "; "))
 	}
-	if err := r.patchFinalizer(ctx, kt, true); err != nil {
+	// The status write below starts from the patched object, whose resourceVersion is current:
+	// the cache may not have seen the patch yet, and a stale one would only earn a conflict.
+	if kt, err = r.patchFinalizer(ctx, kt, true); err != nil {
 		return controller.Result{}, err
 	}
 
@@ -172,7 +188,16 @@ func (r *Reconciler) finalize(ctx context.Context, kt *v1beta1.KafkaTopic, name 
 		klog.FromContext(ctx).Info("Deleted topic")
 		r.Recorder.Eventf(kt, nil, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted topic %s", name)
 	}
-	return r.patchFinalizer(ctx, kt, false)
+	_, err := r.patchFinalizer(ctx, kt, false)
+	if err == nil {
+		r.forget(kt.UID)
+	}
+	return err
+}
+
+func (r *Reconciler) forget(uid types.UID) {
+	r.written.Delete(uid)
+	r.superseded.Delete(uid)
 }
 
 // owner returns the resource that manages the same topic when it is not kt: the oldest one
@@ -205,7 +230,9 @@ func older(a, b *v1beta1.KafkaTopic) bool {
 	return a.Name < b.Name
 }
 
-func (r *Reconciler) patchFinalizer(ctx context.Context, kt *v1beta1.KafkaTopic, add bool) error {
+// patchFinalizer adds or removes the finalizer and returns the object as it now is (kt itself
+// when nothing had to change).
+func (r *Reconciler) patchFinalizer(ctx context.Context, kt *v1beta1.KafkaTopic, add bool) (*v1beta1.KafkaTopic, error) {
 	var patch []byte
 	var err error
 	if add {
@@ -214,17 +241,18 @@ func (r *Reconciler) patchFinalizer(ctx context.Context, kt *v1beta1.KafkaTopic,
 		patch, err = finalizers.RemovePatch(kt, v1beta1.FinalizerTopicOperator)
 	}
 	if err != nil || patch == nil {
-		return err
+		return kt, err
 	}
-	_, err = r.Client.KafkaplaneV1beta1().KafkaTopics(kt.Namespace).Patch(ctx, kt.Name, types.JSONPatchType, patch,
+	patched, err := r.Client.KafkaplaneV1beta1().KafkaTopics(kt.Namespace).Patch(ctx, kt.Name, types.JSONPatchType, patch,
 		metav1.PatchOptions{FieldManager: r.Opts.FieldManager})
 	if apierrors.IsNotFound(err) {
-		return nil
+		return kt, nil
 	}
 	if err != nil {
-		return fmt.Errorf("patching the finalizer of %s/%s: %w", kt.Namespace, kt.Name, err)
+		return kt, fmt.Errorf("patching the finalizer of %s/%s: %w", kt.Namespace, kt.Name, err)
 	}
-	return nil
+	r.superseded.Store(kt.UID, kt.ResourceVersion)
+	return patched, nil
 }
 
 // kafkaError reports a Kafka failure in status and returns it, so the key is retried with
@@ -236,7 +264,9 @@ func (r *Reconciler) kafkaError(ctx context.Context, kt *v1beta1.KafkaTopic, nam
 	return err
 }
 
-// status writes the status when it changed, and only then.
+// status writes the status when it changed, and only then. It patches the status subresource
+// without a resourceVersion precondition: the operator is the status's only writer, and a
+// cache that lags behind the finalizer patch must not turn every first write into a conflict.
 func (r *Reconciler) status(ctx context.Context, kt *v1beta1.KafkaTopic, name, id string, ready metav1.ConditionStatus, reason, msg string) error {
 	next := *kt.Status.DeepCopy()
 	next.ObservedGeneration = kt.Generation
@@ -245,19 +275,40 @@ func (r *Reconciler) status(ctx context.Context, kt *v1beta1.KafkaTopic, name, i
 		next.TopicID = id
 	}
 	conditions.Set(&next.Conditions, conditions.Ready(kt.Generation, ready, reason, msg))
-	if apiequality.Semantic.DeepEqual(next, kt.Status) {
+	if sameStatus(next, kt.Status) {
 		return nil
 	}
-	updated := kt.DeepCopy()
-	updated.Status = next
-	_, err := r.Client.KafkaplaneV1beta1().KafkaTopics(kt.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{FieldManager: r.Opts.FieldManager})
+	if prev, ok := r.written.Load(kt.UID); ok && sameStatus(next, prev.(v1beta1.KafkaTopicStatus)) {
+		return nil
+	}
+	body, err := json.Marshal(map[string]any{"status": next})
+	if err != nil {
+		return fmt.Errorf("encoding the status of %s/%s: %w", kt.Namespace, kt.Name, err)
+	}
+	_, err = r.Client.KafkaplaneV1beta1().KafkaTopics(kt.Namespace).Patch(ctx, kt.Name, types.MergePatchType, body,
+		metav1.PatchOptions{FieldManager: r.Opts.FieldManager}, "status")
 	if apierrors.IsNotFound(err) {
+		r.forget(kt.UID)
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("updating the status of %s/%s: %w", kt.Namespace, kt.Name, err)
 	}
+	r.written.Store(kt.UID, next)
+	r.superseded.Store(kt.UID, kt.ResourceVersion)
 	return nil
+}
+
+// sameStatus compares statuses ignoring the conditions' transition times, which a recomputation
+// from a lagging cache sets anew.
+func sameStatus(a, b v1beta1.KafkaTopicStatus) bool {
+	a, b = *a.DeepCopy(), *b.DeepCopy()
+	for _, s := range []*v1beta1.KafkaTopicStatus{&a, &b} {
+		for i := range s.Conditions {
+			s.Conditions[i].LastTransitionTime = metav1.Time{}
+		}
+	}
+	return apiequality.Semantic.DeepEqual(a, b)
 }
 
 func orDefault(p *int32) int32 {
