@@ -13,8 +13,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kafkaplane/kafkaplane/e2e/build"
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
@@ -33,15 +31,7 @@ func TestBinariesServeAndStopOnSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	kc := filepath.Join(dir, "kubeconfig")
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: f.Config.Host, CertificateAuthorityData: f.Config.CAData,
-		InsecureSkipTLSVerify: f.Config.Insecure}
-	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: f.Config.BearerToken, ClientCertificateData: f.Config.CertData, ClientKeyData: f.Config.KeyData}
-	cfg.Contexts["c"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
-	cfg.CurrentContext = "c"
-	if err := clientcmd.WriteToFile(*cfg, kc); err != nil {
-		t.Fatal(err)
-	}
+	writeAdminKubeconfig(t, f, kc)
 
 	for _, name := range []string{"cluster-operator", "topic-operator", "user-operator"} {
 		t.Run(name, func(t *testing.T) {

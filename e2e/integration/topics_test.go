@@ -78,6 +78,22 @@ func tail(s string, n int) string {
 	return s
 }
 
+// startKafka starts a kfake cluster and an admin client for it, both closed with the test.
+func startKafka(t *testing.T, o kafkafake.Options) (*kafkafake.Cluster, *kadm.Client) {
+	t.Helper()
+	kf, err := kafkafake.Start(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kf.Close)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return kf, kadm.NewClient(cl)
+}
+
 func kafkaTopic(name string, spec v1beta1.KafkaTopicSpec, labels map[string]string) *v1beta1.KafkaTopic {
 	if labels == nil {
 		labels = map[string]string{v1beta1.LabelCluster: "c"}
@@ -145,17 +161,7 @@ func (k kafkaView) topic(name string) (partitions, rf int, configs map[string]st
 func TestTopicOperatorAgainstKafka(t *testing.T) {
 	f := framework.Get(t)
 	ns := f.Namespace(t)
-	kf, err := kafkafake.Start(kafkafake.Options{Brokers: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kf.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	kf, adm := startKafka(t, kafkafake.Options{Brokers: 3})
 	kv := kafkaView{t, adm}
 	ctx := t.Context()
 
@@ -297,11 +303,7 @@ func TestTopicOperatorWaitsForKafka(t *testing.T) {
 	}
 	waitTopic(t, f, ns, "late", v1beta1.ReasonKafkaError)
 
-	kf, err := kafkafake.Start(kafkafake.Options{Brokers: 1, Ports: []int{port}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kf.Close()
+	_, adm := startKafka(t, kafkafake.Options{Brokers: 1, Ports: []int{port}})
 	// Retries back off up to minutes by default, but the resync (2s here) also retries.
 	framework.Eventually(t, 60*time.Second, "recovery once Kafka is up", func() (bool, error) {
 		kt, err := topicsAPI.Get(t.Context(), "late", metav1.GetOptions{})
@@ -311,12 +313,7 @@ func TestTopicOperatorWaitsForKafka(t *testing.T) {
 		r, ok := readyReason(kt)
 		return ok && r == v1beta1.ReasonReady, fmt.Errorf("reason %s", r)
 	})
-	cl, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	if p, _, _, ok := (kafkaView{t, kadm.NewClient(cl)}).topic("late"); !ok || p != 3 {
+	if p, _, _, ok := (kafkaView{t, adm}).topic("late"); !ok || p != 3 {
 		t.Errorf("in Kafka: exists=%v partitions=%d", ok, p)
 	}
 }
@@ -327,17 +324,7 @@ func TestTopicOperatorWaitsForKafka(t *testing.T) {
 func TestTopicOperatorAdoptsTopics(t *testing.T) {
 	f := framework.Get(t)
 	ns := f.Namespace(t)
-	kf, err := kafkafake.Start(kafkafake.Options{Brokers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kf.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	kf, adm := startKafka(t, kafkafake.Options{Brokers: 1})
 	if _, err := adm.CreateTopic(t.Context(), 3, 1, map[string]*string{"retention.ms": ptr.To("60000")}, "payments"); err != nil {
 		t.Fatal(err)
 	}
