@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -59,11 +60,12 @@ type Reconciler struct {
 	// written remembers the last status written per object UID: the cache can lag behind our
 	// own write, and the next reconcile must not write the same status again.
 	written sync.Map // types.UID → v1beta1.KafkaTopicStatus
-	// superseded remembers, per UID, the resourceVersion our last write replaced. A cached
-	// object still at that version has not caught up with our write yet (a resync can enqueue
-	// it meanwhile): reconciling it would repeat the write and earn a conflict, and the watch
-	// event of our write brings the key back if there is more to do.
-	superseded sync.Map // types.UID → string
+	// superseded remembers, per UID, the resourceVersions our writes replaced (a finalizer
+	// patch then a status patch replace two). A cached object still at one of them has not
+	// caught up with our writes (a resync can enqueue it meanwhile): reconciling it would repeat
+	// a write and earn a conflict, and the watch event of our write brings the key back if there
+	// is more to do. The set is dropped as soon as the cache shows any other version.
+	superseded sync.Map // types.UID → []string
 }
 
 // Event reasons.
@@ -81,8 +83,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 		return controller.Result{}, err
 	}
 	kt := obj.(*v1beta1.KafkaTopic)
-	if rv, ok := r.superseded.Load(kt.UID); ok && rv == kt.ResourceVersion {
-		return controller.Result{}, nil
+	if rvs, ok := r.superseded.Load(kt.UID); ok {
+		if slices.Contains(rvs.([]string), kt.ResourceVersion) {
+			return controller.Result{}, nil
+		}
+		r.superseded.Delete(kt.UID)
 	}
 	name := TopicName(kt)
 	logger := klog.FromContext(ctx).WithValues("topic", name)
@@ -195,6 +200,16 @@ func (r *Reconciler) finalize(ctx context.Context, kt *v1beta1.KafkaTopic, name 
 	return err
 }
 
+// supersede records that a write replaced kt's resourceVersion. Only one reconcile of an
+// object runs at a time, so the load-modify-store needs no lock.
+func (r *Reconciler) supersede(kt *v1beta1.KafkaTopic) {
+	var rvs []string
+	if v, ok := r.superseded.Load(kt.UID); ok {
+		rvs = v.([]string)
+	}
+	r.superseded.Store(kt.UID, append(slices.Clip(rvs), kt.ResourceVersion))
+}
+
 func (r *Reconciler) forget(uid types.UID) {
 	r.written.Delete(uid)
 	r.superseded.Delete(uid)
@@ -251,7 +266,7 @@ func (r *Reconciler) patchFinalizer(ctx context.Context, kt *v1beta1.KafkaTopic,
 	if err != nil {
 		return kt, fmt.Errorf("patching the finalizer of %s/%s: %w", kt.Namespace, kt.Name, err)
 	}
-	r.superseded.Store(kt.UID, kt.ResourceVersion)
+	r.supersede(kt)
 	return patched, nil
 }
 
@@ -295,7 +310,7 @@ func (r *Reconciler) status(ctx context.Context, kt *v1beta1.KafkaTopic, name, i
 		return fmt.Errorf("updating the status of %s/%s: %w", kt.Namespace, kt.Name, err)
 	}
 	r.written.Store(kt.UID, next)
-	r.superseded.Store(kt.UID, kt.ResourceVersion)
+	r.supersede(kt)
 	return nil
 }
 
