@@ -316,18 +316,21 @@ func (a *Admin) List(ctx context.Context) ([]string, error) {
 
 // Snapshot describes the given topics with one Metadata and one DescribeConfigs request, for
 // resyncs: comparing every resource with it finds the few that need a reconcile, so an idle
-// cluster of any size costs two requests per resync.
-func (a *Admin) Snapshot(ctx context.Context, names []string) (map[string]Topic, error) {
+// cluster of any size costs two requests per resync. Topics that could not be described are
+// returned apart, so that only they are retried one by one.
+func (a *Admin) Snapshot(ctx context.Context, names []string) (map[string]Topic, map[string]error) {
+	out := make(map[string]Topic, len(names))
+	failed := map[string]error{}
 	if len(names) == 0 {
-		return map[string]Topic{}, nil
+		return out, failed
 	}
 	topics, errs := a.describeBatch(ctx, names)
-	out := make(map[string]Topic, len(names))
 	for i, t := range topics {
 		if errs[i] != nil {
-			return nil, errs[i]
+			failed[names[i]] = errs[i]
+			continue
 		}
 		out[names[i]] = t
 	}
-	return out, nil
+	return out, failed
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/klog/v2"
 
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/conditions"
@@ -18,15 +19,15 @@ import (
 type Resync struct {
 	Topics *informers.Multi
 	Admin  interface {
-		Snapshot(context.Context, []string) (map[string]kafka.Topic, error)
+		Snapshot(context.Context, []string) (map[string]kafka.Topic, map[string]error)
 	}
 	LeaveAlone []string
 	Timeout    time.Duration
 }
 
 // Keys returns the keys to reconcile: resources not Ready for their generation, being deleted,
-// or whose topic is missing or differs from the spec in Kafka. If Kafka cannot be read, every
-// key is returned, so that each reports the error in its own status.
+// or whose topic is missing or differs from the spec in Kafka. A topic Kafka could not describe
+// is reconciled too, so that its resource reports the error in its own status.
 func (r *Resync) Keys() ([]controller.Key, error) {
 	objs, err := r.Topics.List(labels.Everything())
 	if err != nil {
@@ -54,10 +55,15 @@ func (r *Resync) Keys() ([]controller.Key, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	snap, err := r.Admin.Snapshot(ctx, names)
+	snap, failed := r.Admin.Snapshot(ctx, names)
+	for name, err := range failed {
+		klog.Background().Error(err, "Resync could not describe topics; reconciling them one by one", "failed", len(failed), "example", name)
+		break
+	}
 	for _, kt := range check {
 		key := controller.Key{Namespace: kt.Namespace, Name: kt.Name}
-		if err != nil || Drifted(kt, snap[TopicName(kt)], r.LeaveAlone) {
+		name := TopicName(kt)
+		if _, bad := failed[name]; bad || Drifted(kt, snap[name], r.LeaveAlone) {
 			keys = append(keys, key)
 		}
 	}
