@@ -348,7 +348,7 @@ func (b *bench) operator(ctx context.Context, n int, dir string) (time.Duration,
 		fmt.Fprintf(os.Stderr, "writes by verb and code after the run:\n%s\n", breakdown(ctx, b.e.Kube))
 		if log, err := os.ReadFile(p.LogFile); err == nil {
 			lines := strings.Split(string(log), "\n")
-			fmt.Fprintf(os.Stderr, "operator log (%d lines), first lines:\n%s\n", len(lines), strings.Join(lines[:min(8, len(lines))], "\n"))
+			fmt.Fprintf(os.Stderr, "operator log (%d lines), first lines:\n%s\n", len(lines), strings.Join(lines[:min(12, len(lines))], "\n"))
 		}
 	}
 
@@ -358,6 +358,11 @@ func (b *bench) operator(ctx context.Context, n int, dir string) (time.Duration,
 	idle := fmt.Sprintf("%d writes, %s in %s", w2-w1, diff(b.kafkaRequests(), k1), 2*resync+time.Second)
 	if w2 != w1 {
 		fmt.Fprintf(os.Stderr, "idle writes by verb and code: %s\n", breakdown(ctx, b.e.Kube))
+	}
+	if os.Getenv("BENCH_DEBUG") != "" {
+		if log, err := os.ReadFile(p.LogFile); err == nil {
+			fmt.Fprintf(os.Stderr, "operator log after idle, last 3000 bytes:\n%s\n", string(log[max(0, len(log)-3000):]))
+		}
 	}
 	fmt.Printf("%-8s %-8d %9.1f %9.0f %12.2f %14s %10s %s\n", "operator", n, d.Seconds(), float64(n)/d.Seconds(),
 		float64(w1-w0)/float64(n), diff(k1, k0), rss, idle)
