@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,7 +13,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kafkaplane/kafkaplane/e2e/build"
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
 	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
 )
@@ -25,13 +23,7 @@ import (
 func TestBinariesServeAndStopOnSIGTERM(t *testing.T) {
 	f := framework.Get(t)
 	ns := f.Namespace(t)
-	dir := t.TempDir()
-	bins, err := build.Operators(filepath.Join(dir, "bin"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc := filepath.Join(dir, "kubeconfig")
-	writeAdminKubeconfig(t, f, kc)
+	_, bins, kc := localOperators(t, f)
 
 	for _, name := range []string{"cluster-operator", "topic-operator", "user-operator"} {
 		t.Run(name, func(t *testing.T) {

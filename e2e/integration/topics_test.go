@@ -3,9 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,41 +14,19 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 
-	"github.com/kafkaplane/kafkaplane/e2e/build"
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
 	"github.com/kafkaplane/kafkaplane/e2e/kafkafake"
 	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
 
-// writeAdminKubeconfig writes the framework's credentials as a kubeconfig file.
-func writeAdminKubeconfig(t *testing.T, f *framework.Framework, path string) {
-	t.Helper()
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: f.Config.Host, CertificateAuthorityData: f.Config.CAData, InsecureSkipTLSVerify: f.Config.Insecure}
-	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: f.Config.BearerToken, ClientCertificateData: f.Config.CertData, ClientKeyData: f.Config.KeyData}
-	cfg.Contexts["c"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
-	cfg.CurrentContext = "c"
-	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // startTopicOperator runs the built topic-operator binary against kfake, scoped to ns and to
 // resources of cluster "c".
 func startTopicOperator(t *testing.T, f *framework.Framework, ns, bootstrap string, extra ...string) {
 	t.Helper()
-	dir := t.TempDir()
-	bins, err := build.Operators(filepath.Join(dir, "bin"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc := filepath.Join(dir, "kubeconfig")
-	writeAdminKubeconfig(t, f, kc)
+	dir, bins, kc := localOperators(t, f)
 	port, err := localcluster.FreePort("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)

@@ -189,20 +189,18 @@ func (a *Admin) createBatch(ctx context.Context, ts []NewTopic) ([]string, []err
 	if err != nil {
 		return fill[string](len(ts), fmt.Errorf("creating topics: %w", err))
 	}
-	byName := map[string]kmsg.CreateTopicsResponseTopic{}
+	errs := perTopic(names(ts), resp.Topics, "creating topic",
+		func(t kmsg.CreateTopicsResponseTopic) (string, int16, *string) {
+			return t.Topic, t.ErrorCode, t.ErrorMessage
+		})
+	ids := make(map[string]string, len(resp.Topics))
 	for _, t := range resp.Topics {
-		byName[t.Topic] = t
+		ids[t.Topic] = kadm.TopicID(t.TopicID).String()
 	}
-	outs, errs := make([]string, len(ts)), make([]error, len(ts))
+	outs := make([]string, len(ts))
 	for i, t := range ts {
-		r, ok := byName[t.Name]
-		switch {
-		case !ok:
-			errs[i] = fmt.Errorf("creating topic %s: no answer", t.Name)
-		case r.ErrorCode != 0:
-			errs[i] = fmt.Errorf("creating topic %s: %w%s", t.Name, kerr.ErrorForCode(r.ErrorCode), message(r.ErrorMessage))
-		default:
-			outs[i] = kadm.TopicID(r.TopicID).String()
+		if errs[i] == nil {
+			outs[i] = ids[t.Name]
 		}
 	}
 	return outs, errs
@@ -229,18 +227,10 @@ func (a *Admin) alterBatch(ctx context.Context, cs []ConfigChange) ([]struct{}, 
 	if err != nil {
 		return fill[struct{}](len(cs), fmt.Errorf("altering topic configs: %w", err))
 	}
-	byName := map[string]kmsg.IncrementalAlterConfigsResponseResource{}
-	for _, r := range resp.Resources {
-		byName[r.ResourceName] = r
-	}
-	errs := make([]error, len(cs))
-	for i, c := range cs {
-		if r, ok := byName[c.Name]; !ok {
-			errs[i] = fmt.Errorf("altering configs of topic %s: no answer", c.Name)
-		} else if r.ErrorCode != 0 {
-			errs[i] = fmt.Errorf("altering configs of topic %s: %w%s", c.Name, kerr.ErrorForCode(r.ErrorCode), message(r.ErrorMessage))
-		}
-	}
+	errs := perTopic(names(cs), resp.Resources, "altering configs of topic",
+		func(r kmsg.IncrementalAlterConfigsResponseResource) (string, int16, *string) {
+			return r.ResourceName, r.ErrorCode, r.ErrorMessage
+		})
 	return make([]struct{}, len(cs)), errs
 }
 
@@ -256,18 +246,10 @@ func (a *Admin) partitionsBatch(ctx context.Context, cs []PartitionsChange) ([]s
 	if err != nil {
 		return fill[struct{}](len(cs), fmt.Errorf("creating partitions: %w", err))
 	}
-	byName := map[string]kmsg.CreatePartitionsResponseTopic{}
-	for _, t := range resp.Topics {
-		byName[t.Topic] = t
-	}
-	errs := make([]error, len(cs))
-	for i, c := range cs {
-		if r, ok := byName[c.Name]; !ok {
-			errs[i] = fmt.Errorf("creating partitions of topic %s: no answer", c.Name)
-		} else if r.ErrorCode != 0 {
-			errs[i] = fmt.Errorf("creating partitions of topic %s: %w%s", c.Name, kerr.ErrorForCode(r.ErrorCode), message(r.ErrorMessage))
-		}
-	}
+	errs := perTopic(names(cs), resp.Topics, "creating partitions of topic",
+		func(t kmsg.CreatePartitionsResponseTopic) (string, int16, *string) {
+			return t.Topic, t.ErrorCode, t.ErrorMessage
+		})
 	return make([]struct{}, len(cs)), errs
 }
 
@@ -284,6 +266,42 @@ func (a *Admin) deleteBatch(ctx context.Context, names []string) ([]struct{}, []
 		}
 	}
 	return make([]struct{}, len(names)), errs
+}
+
+// named is a per-topic request of a batch.
+type named interface{ topic() string }
+
+func (t NewTopic) topic() string         { return t.Name }
+func (c ConfigChange) topic() string     { return c.Name }
+func (c PartitionsChange) topic() string { return c.Name }
+
+func names[T named](items []T) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.topic()
+	}
+	return out
+}
+
+// perTopic maps a response's per-topic error codes back to the requested topics, in order.
+func perTopic[R any](topics []string, results []R, what string, read func(R) (string, int16, *string)) []error {
+	byName := make(map[string]R, len(results))
+	for _, r := range results {
+		name, _, _ := read(r)
+		byName[name] = r
+	}
+	errs := make([]error, len(topics))
+	for i, name := range topics {
+		r, ok := byName[name]
+		if !ok {
+			errs[i] = fmt.Errorf("%s %s: no answer", what, name)
+			continue
+		}
+		if _, code, msg := read(r); code != 0 {
+			errs[i] = fmt.Errorf("%s %s: %w%s", what, name, kerr.ErrorForCode(code), message(msg))
+		}
+	}
+	return errs
 }
 
 func message(m *string) string {

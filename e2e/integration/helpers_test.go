@@ -1,0 +1,41 @@
+package integration
+
+import (
+	"io"
+	"path/filepath"
+	"testing"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kafkaplane/kafkaplane/e2e/build"
+	"github.com/kafkaplane/kafkaplane/e2e/framework"
+)
+
+// localOperators builds the three operators into a test directory and writes an admin
+// kubeconfig beside them, for running the binaries as local processes: it returns the
+// directory, the binaries by name and the kubeconfig's path.
+func localOperators(t *testing.T, f *framework.Framework) (string, map[string]string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	bins, err := build.Operators(filepath.Join(dir, "bin"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := filepath.Join(dir, "kubeconfig")
+	writeAdminKubeconfig(t, f, kc)
+	return dir, bins, kc
+}
+
+// writeAdminKubeconfig writes the framework's credentials as a kubeconfig file.
+func writeAdminKubeconfig(t *testing.T, f *framework.Framework, path string) {
+	t.Helper()
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: f.Config.Host, CertificateAuthorityData: f.Config.CAData, InsecureSkipTLSVerify: f.Config.Insecure}
+	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: f.Config.BearerToken, ClientCertificateData: f.Config.CertData, ClientKeyData: f.Config.KeyData}
+	cfg.Contexts["c"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
+	cfg.CurrentContext = "c"
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+}
