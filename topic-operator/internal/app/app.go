@@ -19,6 +19,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/controller"
 	"github.com/kafkaplane/kafkaplane/pkg/informers"
+	"github.com/kafkaplane/kafkaplane/pkg/kafka/client"
 	"github.com/kafkaplane/kafkaplane/pkg/metrics"
 	"github.com/kafkaplane/kafkaplane/pkg/operator"
 	"github.com/kafkaplane/kafkaplane/topic-operator/internal/kafka"
@@ -31,7 +32,7 @@ const DefaultWorkers = 128
 
 // Config holds the topic operator's own flags.
 type Config struct {
-	Kafka        kafka.Options
+	Kafka        client.Options
 	DeleteTopics bool
 	LeaveAlone   string
 	Adopt        bool
@@ -53,7 +54,7 @@ func Defaults(o *operator.Options) { o.Workers = DefaultWorkers }
 
 // Setup registers the KafkaTopic controller.
 func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
-	client, err := kafka.NewClient(c.Kafka)
+	kc, err := client.New(c.Kafka, "kafkaplane-topic-operator")
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 	if err := m.Metrics.Register(batchSizes); err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
 	}
-	admin := kafka.NewAdmin(client, func(op string, n int) { batchSizes.WithLabelValues(op).Observe(float64(n)) })
+	admin := kafka.NewAdmin(kc, func(op string, n int) { batchSizes.WithLabelValues(op).Observe(float64(n)) })
 
 	kts := m.KafkaTopics()
 	var leaveAlone []string
@@ -110,7 +111,7 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 			m.Metrics.Controller.Managed.WithLabelValues("kafkatopic").Set(float64(len(kts.Keys())))
 			select {
 			case <-ctx.Done():
-				client.Close()
+				kc.Close()
 				return
 			case <-t.C:
 			}

@@ -9,6 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kafkaplane/kafkaplane/pkg/kafka/batch"
 )
 
 // maxBatch bounds the topics of one request.
@@ -50,39 +52,39 @@ type PartitionsChange struct {
 type Admin struct {
 	client     *kgo.Client
 	adm        *kadm.Client
-	describe   *batcher[string, Topic]
-	create     *batcher[NewTopic, string]
-	alter      *batcher[ConfigChange, struct{}]
-	partitions *batcher[PartitionsChange, struct{}]
-	del        *batcher[string, struct{}]
+	describe   *batch.Batcher[string, Topic]
+	create     *batch.Batcher[NewTopic, string]
+	alter      *batch.Batcher[ConfigChange, struct{}]
+	partitions *batch.Batcher[PartitionsChange, struct{}]
+	del        *batch.Batcher[string, struct{}]
 }
 
 // NewAdmin returns an Admin over client; Run serves it. observe, when set, sees each batch's
 // operation and size.
 func NewAdmin(client *kgo.Client, observe func(op string, n int)) *Admin {
 	a := &Admin{client: client, adm: kadm.NewClient(client)}
-	a.describe = newBatcher(maxBatch, a.describeBatch)
-	a.create = newBatcher(maxBatch, a.createBatch)
-	a.alter = newBatcher(maxBatch, a.alterBatch)
-	a.partitions = newBatcher(maxBatch, a.partitionsBatch)
-	a.del = newBatcher(maxBatch, a.deleteBatch)
+	a.describe = batch.New(maxBatch, a.describeBatch)
+	a.create = batch.New(maxBatch, a.createBatch)
+	a.alter = batch.New(maxBatch, a.alterBatch)
+	a.partitions = batch.New(maxBatch, a.partitionsBatch)
+	a.del = batch.New(maxBatch, a.deleteBatch)
 	if observe != nil {
-		a.describe.observe = func(n int) { observe("describe", n) }
-		a.create.observe = func(n int) { observe("create", n) }
-		a.alter.observe = func(n int) { observe("alter_configs", n) }
-		a.partitions.observe = func(n int) { observe("create_partitions", n) }
-		a.del.observe = func(n int) { observe("delete", n) }
+		a.describe.Observe = func(n int) { observe("describe", n) }
+		a.create.Observe = func(n int) { observe("create", n) }
+		a.alter.Observe = func(n int) { observe("alter_configs", n) }
+		a.partitions.Observe = func(n int) { observe("create_partitions", n) }
+		a.del.Observe = func(n int) { observe("delete", n) }
 	}
 	return a
 }
 
 // Run serves the batches until ctx ends.
 func (a *Admin) Run(ctx context.Context) {
-	go a.describe.run(ctx)
-	go a.create.run(ctx)
-	go a.alter.run(ctx)
-	go a.partitions.run(ctx)
-	a.del.run(ctx)
+	go a.describe.Run(ctx)
+	go a.create.Run(ctx)
+	go a.alter.Run(ctx)
+	go a.partitions.Run(ctx)
+	a.del.Run(ctx)
 }
 
 // Describe returns a topic's state (Exists false when Kafka has no such topic).

@@ -1,4 +1,4 @@
-package kafka
+package batch
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 func TestBatcherCoalescesConcurrentCalls(t *testing.T) {
 	var batches, calls atomic.Int32
 	release := make(chan struct{})
-	b := newBatcher(1000, func(_ context.Context, ins []int) ([]int, []error) {
+	b := New(1000, func(_ context.Context, ins []int) ([]int, []error) {
 		if batches.Add(1) == 1 {
 			<-release // hold the first batch so the others queue up
 		}
@@ -24,7 +24,7 @@ func TestBatcherCoalescesConcurrentCalls(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	go b.run(ctx)
+	go b.Run(ctx)
 
 	var wg sync.WaitGroup
 	results := make([]int, 101)
@@ -47,7 +47,7 @@ func TestBatcherCoalescesConcurrentCalls(t *testing.T) {
 }
 
 func TestBatcherHonoursCallerCancellation(t *testing.T) {
-	b := newBatcher(10, func(_ context.Context, ins []int) ([]int, []error) {
+	b := New(10, func(_ context.Context, ins []int) ([]int, []error) {
 		return make([]int, len(ins)), make([]error, len(ins))
 	})
 	ctx, cancel := context.WithCancel(t.Context())

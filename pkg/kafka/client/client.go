@@ -1,7 +1,6 @@
-// Package kafka connects the topic operator to Kafka (TLS, mutual TLS, SASL/SCRAM) with one
-// long-lived franz-go client, and batches the admin calls of concurrent reconciles into single
-// Kafka requests.
-package kafka
+// Package client connects an entity operator to Kafka (TLS, mutual TLS, SASL/SCRAM) with one
+// long-lived franz-go client, configured from the same flags in every binary.
+package client
 
 import (
 	"crypto/tls"
@@ -36,14 +35,14 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.SASLPasswordFile, "sasl-password-file", "", "file holding the SCRAM-SHA-512 password")
 }
 
-// NewClient returns a client for o; it connects lazily.
-func NewClient(o Options) (*kgo.Client, error) {
+// New returns a client for o that names itself clientID; it connects lazily.
+func New(o Options, clientID string) (*kgo.Client, error) {
 	if strings.TrimSpace(o.Bootstrap) == "" {
 		return nil, errors.New("--bootstrap-servers is required")
 	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(strings.Split(o.Bootstrap, ",")...),
-		kgo.ClientID("kafkaplane-topic-operator"),
+		kgo.ClientID(clientID),
 		kgo.RequestTimeoutOverhead(10 * time.Second),
 		kgo.RetryTimeout(15 * time.Second),
 	}

@@ -1,18 +1,19 @@
-package kafka
+// Package batch coalesces concurrent single Kafka admin calls into batched requests.
+package batch
 
 import (
 	"context"
 )
 
-// batcher turns concurrent single calls into batched ones: while one batch is in flight, the
+// Batcher turns concurrent single calls into batched ones: while one batch is in flight, the
 // calls that arrive wait together and go out as the next batch. Reconcile workers stay simple
-// (one topic each) and Kafka still sees one request for many topics.
-type batcher[In, Out any] struct {
+// (one resource each) and Kafka still sees one request for many resources.
+type Batcher[In, Out any] struct {
 	calls chan call[In, Out]
 	max   int
 	do    func(ctx context.Context, ins []In) ([]Out, []error)
-	// observe, when set, sees the size of every batch (for metrics).
-	observe func(n int)
+	// Observe, when set, sees the size of every batch (for metrics). Set it before Run.
+	Observe func(n int)
 }
 
 type call[In, Out any] struct {
@@ -26,12 +27,13 @@ type result[Out any] struct {
 	err error
 }
 
-func newBatcher[In, Out any](max int, do func(ctx context.Context, ins []In) ([]Out, []error)) *batcher[In, Out] {
-	return &batcher[In, Out]{calls: make(chan call[In, Out], max), max: max, do: do}
+// New returns a Batcher that sends at most max calls per do; Run serves it.
+func New[In, Out any](max int, do func(ctx context.Context, ins []In) ([]Out, []error)) *Batcher[In, Out] {
+	return &Batcher[In, Out]{calls: make(chan call[In, Out], max), max: max, do: do}
 }
 
 // Do submits one call and waits for its result.
-func (b *batcher[In, Out]) Do(ctx context.Context, in In) (Out, error) {
+func (b *Batcher[In, Out]) Do(ctx context.Context, in In) (Out, error) {
 	c := call[In, Out]{ctx: ctx, in: in, res: make(chan result[Out], 1)}
 	var zero Out
 	select {
@@ -47,8 +49,8 @@ func (b *batcher[In, Out]) Do(ctx context.Context, in In) (Out, error) {
 	}
 }
 
-// run serves batches until ctx ends.
-func (b *batcher[In, Out]) run(ctx context.Context) {
+// Run serves batches until ctx ends.
+func (b *Batcher[In, Out]) Run(ctx context.Context) {
 	for {
 		var batch []call[In, Out]
 		select {
@@ -80,8 +82,8 @@ func (b *batcher[In, Out]) run(ctx context.Context) {
 		for i, c := range live {
 			ins[i] = c.in
 		}
-		if b.observe != nil {
-			b.observe(len(ins))
+		if b.Observe != nil {
+			b.Observe(len(ins))
 		}
 		outs, errs := b.do(ctx, ins)
 		for i, c := range live {
