@@ -39,7 +39,7 @@ func TestSecretInformersStaySmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	owned := m.OwnedSecrets("kafkaplane.io/kind=KafkaUser")
+	owned := m.OwnedSecrets("kafkaplane.io/kind=KafkaUser", nil)
 	meta := m.SecretsMetadata()
 	m.StartInformers(t.Context())
 	defer m.ShutdownInformers()

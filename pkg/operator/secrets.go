@@ -11,13 +11,24 @@ import (
 )
 
 // OwnedSecrets returns an informer over the Secrets matching labelSelector in the watched
-// namespaces (full objects: the operator reads their data), e.g. the Secrets an operator
-// creates and labels. Secrets of other applications are never cached.
-func (m *Manager) OwnedSecrets(labelSelector string) *informers.Multi {
+// namespaces, e.g. the Secrets an operator creates and labels. Secrets of other applications are
+// never cached. transform, when set, runs on each object before it is cached (after
+// managedFields are stripped), e.g. to keep a digest of the data instead of the data itself.
+func (m *Manager) OwnedSecrets(labelSelector string, transform cache.TransformFunc) *informers.Multi {
+	tf := informers.StripManagedFields
+	if transform != nil {
+		tf = func(obj any) (any, error) {
+			obj, err := informers.StripManagedFields(obj)
+			if err != nil {
+				return nil, err
+			}
+			return transform(obj)
+		}
+	}
 	p := informers.NewPerNamespace(m.Namespaces, func(namespace string) kubeinformers.SharedInformerFactory {
 		return kubeinformers.NewSharedInformerFactoryWithOptions(m.Kube, 0,
 			kubeinformers.WithNamespace(namespace),
-			kubeinformers.WithTransform(informers.StripManagedFields),
+			kubeinformers.WithTransform(tf),
 			kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = labelSelector }))
 	})
 	m.mu.Lock()

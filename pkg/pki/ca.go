@@ -108,6 +108,15 @@ func ReconcileCA(spec CASpec, cur CAState, now time.Time) (*CA, error) {
 	return build(spec, kp, ca.Trusted[1:], ca.CertGeneration+1, ca.KeyGeneration, "Renewed")
 }
 
+// LoadCA reads a CA from its Secrets' data without changing anything: how an operator that
+// only signs with a CA (the user operator with the clients CA) reads it.
+func LoadCA(cur CAState) (*CA, error) {
+	if len(cur.CertData[CACertKey]) == 0 || len(cur.KeyData[CAKeyKey]) == 0 {
+		return nil, fmt.Errorf("the CA's %s or %s is missing", CACertKey, CAKeyKey)
+	}
+	return loadCA(cur, CASpec{}, "")
+}
+
 // DropSuperseded removes superseded CA certificates from the trust bundle, once every node and
 // client certificate has been re-issued under the current key.
 func DropSuperseded(ca *CA) (*CA, error) {

@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -25,6 +23,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/pkg/finalizers"
 	"github.com/kafkaplane/kafkaplane/pkg/generated/clientset/versioned"
 	"github.com/kafkaplane/kafkaplane/pkg/informers"
+	"github.com/kafkaplane/kafkaplane/pkg/ownwrites"
 	"github.com/kafkaplane/kafkaplane/topic-operator/internal/kafka"
 )
 
@@ -57,15 +56,9 @@ type Reconciler struct {
 	Recorder events.Recorder
 	Opts     Options
 
-	// written remembers the last status written per object UID: the cache can lag behind our
-	// own write, and the next reconcile must not write the same status again.
-	written sync.Map // types.UID → v1beta1.KafkaTopicStatus
-	// superseded remembers, per UID, the resourceVersions our writes replaced (a finalizer
-	// patch then a status patch replace two). A cached object still at one of them has not
-	// caught up with our writes (a resync can enqueue it meanwhile): reconciling it would repeat
-	// a write and earn a conflict, and the watch event of our write brings the key back if there
-	// is more to do. The set is dropped as soon as the cache shows any other version.
-	superseded sync.Map // types.UID → []string
+	// memo remembers our own writes: the cache can lag behind them, and a reconcile must
+	// neither write the same status again nor patch from a version our write replaced.
+	memo ownwrites.Memo[v1beta1.KafkaTopicStatus]
 }
 
 // Event reasons.
@@ -83,11 +76,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 		return controller.Result{}, err
 	}
 	kt := obj.(*v1beta1.KafkaTopic)
-	if rvs, ok := r.superseded.Load(kt.UID); ok {
-		if slices.Contains(rvs.([]string), kt.ResourceVersion) {
-			return controller.Result{}, nil
-		}
-		r.superseded.Delete(kt.UID)
+	if r.memo.Stale(kt.UID, kt.ResourceVersion) {
+		return controller.Result{}, nil
 	}
 	name := TopicName(kt)
 	logger := klog.FromContext(ctx).WithValues("topic", name)
@@ -195,24 +185,9 @@ func (r *Reconciler) finalize(ctx context.Context, kt *v1beta1.KafkaTopic, name 
 	}
 	_, err := r.patchFinalizer(ctx, kt, false)
 	if err == nil {
-		r.forget(kt.UID)
+		r.memo.Forget(kt.UID)
 	}
 	return err
-}
-
-// supersede records that a write replaced kt's resourceVersion. Only one reconcile of an
-// object runs at a time, so the load-modify-store needs no lock.
-func (r *Reconciler) supersede(kt *v1beta1.KafkaTopic) {
-	var rvs []string
-	if v, ok := r.superseded.Load(kt.UID); ok {
-		rvs = v.([]string)
-	}
-	r.superseded.Store(kt.UID, append(slices.Clip(rvs), kt.ResourceVersion))
-}
-
-func (r *Reconciler) forget(uid types.UID) {
-	r.written.Delete(uid)
-	r.superseded.Delete(uid)
 }
 
 // owner returns the resource that manages the same topic when it is not kt: the oldest one
@@ -266,7 +241,7 @@ func (r *Reconciler) patchFinalizer(ctx context.Context, kt *v1beta1.KafkaTopic,
 	if err != nil {
 		return kt, fmt.Errorf("patching the finalizer of %s/%s: %w", kt.Namespace, kt.Name, err)
 	}
-	r.supersede(kt)
+	r.memo.Supersede(kt.UID, kt.ResourceVersion)
 	return patched, nil
 }
 
@@ -293,7 +268,7 @@ func (r *Reconciler) status(ctx context.Context, kt *v1beta1.KafkaTopic, name, i
 	if sameStatus(next, kt.Status) {
 		return nil
 	}
-	if prev, ok := r.written.Load(kt.UID); ok && sameStatus(next, prev.(v1beta1.KafkaTopicStatus)) {
+	if prev, ok := r.memo.Written(kt.UID); ok && sameStatus(next, prev) {
 		return nil
 	}
 	body, err := json.Marshal(map[string]any{"status": next})
@@ -303,14 +278,14 @@ func (r *Reconciler) status(ctx context.Context, kt *v1beta1.KafkaTopic, name, i
 	_, err = r.Client.KafkaplaneV1beta1().KafkaTopics(kt.Namespace).Patch(ctx, kt.Name, types.MergePatchType, body,
 		metav1.PatchOptions{FieldManager: r.Opts.FieldManager}, "status")
 	if apierrors.IsNotFound(err) {
-		r.forget(kt.UID)
+		r.memo.Forget(kt.UID)
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("updating the status of %s/%s: %w", kt.Namespace, kt.Name, err)
 	}
-	r.written.Store(kt.UID, next)
-	r.supersede(kt)
+	r.memo.StoreWritten(kt.UID, next)
+	r.memo.Supersede(kt.UID, kt.ResourceVersion)
 	return nil
 }
 

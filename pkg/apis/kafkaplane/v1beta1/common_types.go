@@ -19,6 +19,10 @@ const (
 	ReasonKafkaError           = "KafkaError"
 	ReasonInternalError        = "InternalError"
 	ReasonUnmanaged            = "Unmanaged"
+	// ReasonSecretNotFound: a Secret the spec names (e.g. a SCRAM password source) is missing.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonCAUnavailable: the CA that signs the resource's certificates cannot be read or used.
+	ReasonCAUnavailable = "CAUnavailable"
 )
 
 // MetadataTemplate adds labels and annotations to an object the operator creates.

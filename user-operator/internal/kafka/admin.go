@@ -1,0 +1,320 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kafkaplane/kafkaplane/pkg/kafka/batch"
+)
+
+// maxBatch bounds the users of one request.
+const maxBatch = 1000
+
+// SCRAMIterations is the PBKDF2 iteration count of the credentials we set: Kafka's minimum and
+// Strimzi's choice. More iterations slow every client login and every broker-side check of one.
+const SCRAMIterations = 4096
+
+// QuotaChange sets and removes a user's quotas (keys such as producer_byte_rate).
+type QuotaChange struct {
+	User   string
+	Set    map[string]float64
+	Remove []string
+}
+
+// SCRAMChange sets a user's SCRAM-SHA-512 password, or deletes the credential.
+type SCRAMChange struct {
+	User     string
+	Password string
+	Delete   bool
+}
+
+// Admin serves the user operator's Kafka calls for many concurrent reconciles: reads come from
+// the view, writes are batched across users and update the view.
+type Admin struct {
+	client     *kgo.Client
+	adm        *kadm.Client
+	view       view
+	createACLs *batch.Batcher[[]ACL, struct{}]
+	deleteACLs *batch.Batcher[[]ACL, struct{}]
+	quotas     *batch.Batcher[QuotaChange, struct{}]
+	scram      *batch.Batcher[SCRAMChange, struct{}]
+}
+
+// ErrNotLoaded is returned by reads before the first successful Refresh.
+var ErrNotLoaded = errors.New("Kafka's ACLs, quotas and SCRAM credentials have not been read yet")
+
+// NewAdmin returns an Admin over client; Run serves it. observe, when set, sees each batch's
+// operation and size.
+func NewAdmin(client *kgo.Client, observe func(op string, n int)) *Admin {
+	a := &Admin{client: client, adm: kadm.NewClient(client)}
+	a.createACLs = batch.New(maxBatch, a.createACLsBatch)
+	a.deleteACLs = batch.New(maxBatch, a.deleteACLsBatch)
+	a.quotas = batch.New(maxBatch, a.quotasBatch)
+	a.scram = batch.New(maxBatch, a.scramBatch)
+	if observe != nil {
+		a.createACLs.Observe = func(n int) { observe("create_acls", n) }
+		a.deleteACLs.Observe = func(n int) { observe("delete_acls", n) }
+		a.quotas.Observe = func(n int) { observe("alter_client_quotas", n) }
+		a.scram.Observe = func(n int) { observe("alter_scram_credentials", n) }
+	}
+	return a
+}
+
+// Run serves the batches until ctx ends.
+func (a *Admin) Run(ctx context.Context) {
+	go a.createACLs.Run(ctx)
+	go a.deleteACLs.Run(ctx)
+	go a.quotas.Run(ctx)
+	a.scram.Run(ctx)
+}
+
+// Refresh re-reads ACLs, user quotas and SCRAM credentials from Kafka (three requests) and
+// replaces the view. Changes made with Kafka tools are seen from then on.
+func (a *Admin) Refresh(ctx context.Context) error {
+	acls, quotas, scram, err := describe(ctx, a.client, a.adm)
+	if err != nil {
+		return err
+	}
+	a.view.replace(acls, quotas, scram)
+	return nil
+}
+
+// Loaded reports whether a Refresh has succeeded.
+func (a *Admin) Loaded() bool { return a.view.isLoaded() }
+
+// ACLs returns the principal's bindings as the view has them.
+func (a *Admin) ACLs(principal string) ([]ACL, error) {
+	if !a.view.isLoaded() {
+		return nil, ErrNotLoaded
+	}
+	return a.view.principalACLs(principal), nil
+}
+
+// Quotas returns the user's quotas as the view has them.
+func (a *Admin) Quotas(user string) (map[string]float64, error) {
+	if !a.view.isLoaded() {
+		return nil, ErrNotLoaded
+	}
+	return a.view.userQuotas(user), nil
+}
+
+// HasSCRAM reports whether the user has a SCRAM-SHA-512 credential.
+func (a *Admin) HasSCRAM(user string) (bool, error) {
+	if !a.view.isLoaded() {
+		return false, ErrNotLoaded
+	}
+	return a.view.hasSCRAM(user), nil
+}
+
+// CreateACLs creates bindings (one principal's, typically).
+func (a *Admin) CreateACLs(ctx context.Context, acls []ACL) error {
+	if len(acls) == 0 {
+		return nil
+	}
+	_, err := a.createACLs.Do(ctx, acls)
+	return err
+}
+
+// DeleteACLs deletes exactly these bindings.
+func (a *Admin) DeleteACLs(ctx context.Context, acls []ACL) error {
+	if len(acls) == 0 {
+		return nil
+	}
+	_, err := a.deleteACLs.Do(ctx, acls)
+	return err
+}
+
+// AlterQuotas sets and removes one user's quotas.
+func (a *Admin) AlterQuotas(ctx context.Context, c QuotaChange) error {
+	if len(c.Set) == 0 && len(c.Remove) == 0 {
+		return nil
+	}
+	_, err := a.quotas.Do(ctx, c)
+	return err
+}
+
+// AlterSCRAM sets or deletes one user's SCRAM-SHA-512 credential.
+func (a *Admin) AlterSCRAM(ctx context.Context, c SCRAMChange) error {
+	_, err := a.scram.Do(ctx, c)
+	return err
+}
+
+func (a *Admin) createACLsBatch(ctx context.Context, ins [][]ACL) ([]struct{}, []error) {
+	req := kmsg.NewPtrCreateACLsRequest()
+	for _, acls := range ins {
+		for _, acl := range acls {
+			req.Creations = append(req.Creations, acl.creation())
+		}
+	}
+	errs := make([]error, len(ins))
+	resp, err := req.RequestWith(ctx, a.client)
+	if err != nil {
+		return fill(errs, fmt.Errorf("creating ACLs: %w", err))
+	}
+	if len(resp.Results) != len(req.Creations) {
+		return fill(errs, fmt.Errorf("creating ACLs: %d results for %d creations", len(resp.Results), len(req.Creations)))
+	}
+	i := 0
+	for n, acls := range ins {
+		var created []ACL
+		for _, acl := range acls {
+			r := resp.Results[i]
+			i++
+			if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
+				errs[n] = errors.Join(errs[n], fmt.Errorf("creating ACL %s: %w%s", acl, err, message(r.ErrorMessage)))
+				continue
+			}
+			created = append(created, acl)
+		}
+		a.view.aclsCreated(created)
+	}
+	return make([]struct{}, len(ins)), errs
+}
+
+func (a *Admin) deleteACLsBatch(ctx context.Context, ins [][]ACL) ([]struct{}, []error) {
+	req := kmsg.NewPtrDeleteACLsRequest()
+	for _, acls := range ins {
+		for _, acl := range acls {
+			req.Filters = append(req.Filters, acl.filter())
+		}
+	}
+	errs := make([]error, len(ins))
+	resp, err := req.RequestWith(ctx, a.client)
+	if err != nil {
+		return fill(errs, fmt.Errorf("deleting ACLs: %w", err))
+	}
+	if len(resp.Results) != len(req.Filters) {
+		return fill(errs, fmt.Errorf("deleting ACLs: %d results for %d filters", len(resp.Results), len(req.Filters)))
+	}
+	i := 0
+	for n, acls := range ins {
+		var deleted []ACL
+		for _, acl := range acls {
+			r := resp.Results[i]
+			i++
+			if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
+				errs[n] = errors.Join(errs[n], fmt.Errorf("deleting ACL %s: %w%s", acl, err, message(r.ErrorMessage)))
+				continue
+			}
+			deleted = append(deleted, acl)
+		}
+		a.view.aclsDeleted(deleted)
+	}
+	return make([]struct{}, len(ins)), errs
+}
+
+func (a *Admin) quotasBatch(ctx context.Context, ins []QuotaChange) ([]struct{}, []error) {
+	errs := make([]error, len(ins))
+	for _, round := range rounds(ins, func(c QuotaChange) string { return c.User }) {
+		entries := make([]kadm.AlterClientQuotaEntry, 0, len(round))
+		for _, i := range round {
+			c := ins[i]
+			user := c.User
+			e := kadm.AlterClientQuotaEntry{Entity: kadm.ClientQuotaEntity{{Type: "user", Name: &user}}}
+			for k, v := range c.Set {
+				e.Ops = append(e.Ops, kadm.AlterClientQuotaOp{Key: k, Value: v})
+			}
+			for _, k := range c.Remove {
+				e.Ops = append(e.Ops, kadm.AlterClientQuotaOp{Key: k, Remove: true})
+			}
+			entries = append(entries, e)
+		}
+		results, err := a.adm.AlterClientQuotas(ctx, entries)
+		byUser := map[string]kadm.AlteredClientQuota{}
+		for _, r := range results {
+			if len(r.Entity) == 1 && r.Entity[0].Name != nil {
+				byUser[*r.Entity[0].Name] = r
+			}
+		}
+		for _, i := range round {
+			c := ins[i]
+			r, ok := byUser[c.User]
+			switch {
+			case err != nil:
+				errs[i] = fmt.Errorf("altering quotas of %s: %w", c.User, err)
+			case !ok:
+				errs[i] = fmt.Errorf("altering quotas of %s: no result", c.User)
+			case r.Err != nil:
+				errs[i] = fmt.Errorf("altering quotas of %s: %w%s", c.User, r.Err, message(&r.ErrMessage))
+			default:
+				a.view.quotasSet(c.User, c)
+			}
+		}
+	}
+	return make([]struct{}, len(ins)), errs
+}
+
+func (a *Admin) scramBatch(ctx context.Context, ins []SCRAMChange) ([]struct{}, []error) {
+	errs := make([]error, len(ins))
+	// A user twice in one request fails both with DUPLICATE_RESOURCE: such calls go in rounds.
+	for _, round := range rounds(ins, func(c SCRAMChange) string { return c.User }) {
+		var del []kadm.DeleteSCRAM
+		var upsert []kadm.UpsertSCRAM
+		for _, i := range round {
+			c := ins[i]
+			if c.Delete {
+				del = append(del, kadm.DeleteSCRAM{User: c.User, Mechanism: kadm.ScramSha512})
+			} else {
+				upsert = append(upsert, kadm.UpsertSCRAM{User: c.User, Mechanism: kadm.ScramSha512, Iterations: SCRAMIterations, Password: c.Password})
+			}
+		}
+		results, err := a.adm.AlterUserSCRAMs(ctx, del, upsert)
+		for _, i := range round {
+			c := ins[i]
+			r, ok := results[c.User]
+			switch {
+			case err != nil:
+				errs[i] = fmt.Errorf("altering the SCRAM credential of %s: %w", c.User, err)
+			case !ok:
+				errs[i] = fmt.Errorf("altering the SCRAM credential of %s: no result", c.User)
+			case c.Delete && errors.Is(r.Err, kerr.ResourceNotFound):
+				a.view.scramSet(c.User, false) // already gone
+			case r.Err != nil:
+				errs[i] = fmt.Errorf("altering the SCRAM credential of %s: %w%s", c.User, r.Err, message(&r.ErrMessage))
+			default:
+				a.view.scramSet(c.User, !c.Delete)
+			}
+		}
+	}
+	return make([]struct{}, len(ins)), errs
+}
+
+// rounds splits the indexes of ins so that no round holds one key twice.
+func rounds[T any](ins []T, key func(T) string) [][]int {
+	var out [][]int
+	var seen []map[string]bool
+	for i, in := range ins {
+		k := key(in)
+		r := 0
+		for r < len(out) && seen[r][k] {
+			r++
+		}
+		if r == len(out) {
+			out = append(out, nil)
+			seen = append(seen, map[string]bool{})
+		}
+		out[r] = append(out[r], i)
+		seen[r][k] = true
+	}
+	return out
+}
+
+func fill(errs []error, err error) ([]struct{}, []error) {
+	for i := range errs {
+		errs[i] = err
+	}
+	return make([]struct{}, len(errs)), errs
+}
+
+func message(m *string) string {
+	if m == nil || *m == "" {
+		return ""
+	}
+	return ": " + *m
+}

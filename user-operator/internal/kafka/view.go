@@ -1,0 +1,166 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// view is what Kafka holds for users, as last described and then kept current by our own
+// writes: ACLs by principal, user quotas by user name, and the users with a SCRAM-SHA-512
+// credential. Reconciles diff against it, so a steady state costs no Kafka request per user.
+type view struct {
+	mu     sync.RWMutex
+	loaded bool
+	acls   map[string]map[ACL]struct{}
+	quotas map[string]map[string]float64
+	scram  map[string]bool
+}
+
+// describe reads everything the view holds with three requests.
+func describe(ctx context.Context, client *kgo.Client, adm *kadm.Client) (acls map[string]map[ACL]struct{}, quotas map[string]map[string]float64, scram map[string]bool, err error) {
+	req := kmsg.NewPtrDescribeACLsRequest()
+	req.ResourceType = kmsg.ACLResourceTypeAny
+	req.ResourcePatternType = kmsg.ACLResourcePatternTypeAny
+	req.Operation = kmsg.ACLOperationAny
+	req.PermissionType = kmsg.ACLPermissionTypeAny
+	resp, err := req.RequestWith(ctx, client)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("describing ACLs: %w", err)
+	}
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return nil, nil, nil, fmt.Errorf("describing ACLs: %w", err)
+	}
+	acls = map[string]map[ACL]struct{}{}
+	for _, r := range resp.Resources {
+		for _, b := range r.ACLs {
+			a := ACL{Principal: b.Principal, ResourceType: r.ResourceType, ResourceName: r.ResourceName,
+				PatternType: r.ResourcePatternType, Host: b.Host, Operation: b.Operation, Permission: b.PermissionType}
+			if acls[a.Principal] == nil {
+				acls[a.Principal] = map[ACL]struct{}{}
+			}
+			acls[a.Principal][a] = struct{}{}
+		}
+	}
+
+	described, err := adm.DescribeClientQuotas(ctx, true, []kadm.DescribeClientQuotaComponent{{Type: "user", MatchType: kmsg.QuotasMatchTypeAny}})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("describing client quotas: %w", err)
+	}
+	quotas = map[string]map[string]float64{}
+	for _, q := range described {
+		if len(q.Entity) != 1 || q.Entity[0].Type != "user" || q.Entity[0].Name == nil {
+			continue // defaults and user+client-id quotas are not ours
+		}
+		vals := map[string]float64{}
+		for _, v := range q.Values {
+			vals[v.Key] = v.Value
+		}
+		quotas[*q.Entity[0].Name] = vals
+	}
+
+	creds, err := adm.DescribeUserSCRAMs(ctx)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("describing SCRAM credentials: %w", err)
+	}
+	scram = map[string]bool{}
+	for user, d := range creds {
+		for _, c := range d.CredInfos {
+			if c.Mechanism == kadm.ScramSha512 {
+				scram[user] = true
+			}
+		}
+	}
+	return acls, quotas, scram, nil
+}
+
+func (v *view) replace(acls map[string]map[ACL]struct{}, quotas map[string]map[string]float64, scram map[string]bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.acls, v.quotas, v.scram, v.loaded = acls, quotas, scram, true
+}
+
+func (v *view) isLoaded() bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.loaded
+}
+
+func (v *view) principalACLs(principal string) []ACL {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := make([]ACL, 0, len(v.acls[principal]))
+	for a := range v.acls[principal] {
+		out = append(out, a)
+	}
+	SortACLs(out)
+	return out
+}
+
+func (v *view) userQuotas(user string) map[string]float64 {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return maps.Clone(v.quotas[user])
+}
+
+func (v *view) hasSCRAM(user string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.scram[user]
+}
+
+func (v *view) aclsCreated(acls []ACL) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, a := range acls {
+		if v.acls[a.Principal] == nil {
+			v.acls[a.Principal] = map[ACL]struct{}{}
+		}
+		v.acls[a.Principal][a] = struct{}{}
+	}
+}
+
+func (v *view) aclsDeleted(acls []ACL) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, a := range acls {
+		delete(v.acls[a.Principal], a)
+		if len(v.acls[a.Principal]) == 0 {
+			delete(v.acls, a.Principal)
+		}
+	}
+}
+
+func (v *view) quotasSet(user string, q QuotaChange) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	cur := v.quotas[user]
+	if cur == nil {
+		cur = map[string]float64{}
+	}
+	maps.Copy(cur, q.Set)
+	for _, k := range q.Remove {
+		delete(cur, k)
+	}
+	if len(cur) == 0 {
+		delete(v.quotas, user)
+	} else {
+		v.quotas[user] = cur
+	}
+}
+
+func (v *view) scramSet(user string, present bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if present {
+		v.scram[user] = true
+	} else {
+		delete(v.scram, user)
+	}
+}
