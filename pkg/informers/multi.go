@@ -107,3 +107,27 @@ func WaitForSync(ctx context.Context, ms ...*Multi) error {
 	}
 	return nil
 }
+
+// AddIndexers adds indexers to every namespace's informer; call it before the informers start.
+func (m *Multi) AddIndexers(indexers cache.Indexers) error {
+	var errs []error
+	for _, ns := range m.namespaces {
+		if err := m.byNS[ns].AddIndexers(indexers); err != nil {
+			errs = append(errs, fmt.Errorf("adding indexers in namespace %q: %w", ns, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ByIndex returns the cached objects of every namespace whose index value is value.
+func (m *Multi) ByIndex(index, value string) ([]any, error) {
+	var out []any
+	for _, ns := range m.namespaces {
+		objs, err := m.byNS[ns].GetIndexer().ByIndex(index, value)
+		if err != nil {
+			return nil, fmt.Errorf("looking up %s=%s in namespace %q: %w", index, value, ns, err)
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}

@@ -69,6 +69,9 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 	admin := kafka.NewAdmin(kc, func(op string, n int) { batchSizes.WithLabelValues(op).Observe(float64(n)) })
 
 	kts := m.KafkaTopics()
+	if err := kts.AddIndexers(topics.Indexers); err != nil {
+		return err
+	}
 	var leaveAlone []string
 	for k := range strings.SplitSeq(c.LeaveAlone, ",") {
 		if k = strings.TrimSpace(k); k != "" {

@@ -12,8 +12,8 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
@@ -193,14 +193,14 @@ func (r *Reconciler) finalize(ctx context.Context, kt *v1beta1.KafkaTopic, name 
 // owner returns the resource that manages the same topic when it is not kt: the oldest one
 // (then by name), in kt's namespace.
 func (r *Reconciler) owner(kt *v1beta1.KafkaTopic, name string) *v1beta1.KafkaTopic {
-	objs, err := r.Topics.List(labels.Everything())
+	objs, err := r.Topics.ByIndex(IndexTopicName, kt.Namespace+"/"+name)
 	if err != nil {
 		return nil
 	}
 	var winner *v1beta1.KafkaTopic
 	for _, o := range objs {
 		other := o.(*v1beta1.KafkaTopic)
-		if other.Namespace != kt.Namespace || TopicName(other) != name || other.DeletionTimestamp != nil {
+		if other.DeletionTimestamp != nil {
 			continue
 		}
 		if winner == nil || older(other, winner) {
@@ -212,6 +212,20 @@ func (r *Reconciler) owner(kt *v1beta1.KafkaTopic, name string) *v1beta1.KafkaTo
 	}
 	return winner
 }
+
+// IndexTopicName indexes KafkaTopics by namespace/topic name, so that finding the resources
+// that claim one topic costs a lookup, not a scan of every topic.
+const IndexTopicName = "topicName"
+
+// Indexers are the KafkaTopic cache indexes the reconciler uses; add them before the informers
+// start.
+var Indexers = cache.Indexers{IndexTopicName: func(obj any) ([]string, error) {
+	kt, ok := obj.(*v1beta1.KafkaTopic)
+	if !ok {
+		return nil, nil
+	}
+	return []string{kt.Namespace + "/" + TopicName(kt)}, nil
+}}
 
 func older(a, b *v1beta1.KafkaTopic) bool {
 	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
