@@ -2,19 +2,12 @@
 package main
 
 import (
-	"context"
-
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/operator"
+	"github.com/kafkaplane/kafkaplane/user-operator/internal/app"
 )
 
 func main() {
-	operator.Main(v1beta1.BinaryUserOperator, nil, setup)
-}
-
-// setup watches KafkaUsers. The reconciler comes with the user operator itself; until then the
-// binary syncs its cache and serves metrics and health.
-func setup(_ context.Context, m *operator.Manager) error {
-	m.WaitFor(m.KafkaUsers())
-	return nil
+	var cfg app.Config
+	operator.Main(v1beta1.BinaryUserOperator, cfg.AddFlags, cfg.Setup, app.Defaults)
 }

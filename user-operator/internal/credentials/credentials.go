@@ -29,8 +29,8 @@ const (
 	KeySASLJAAS     = "sasl.jaas.config"
 )
 
-// ownedKeys are the keys the operator writes; keys others add are left alone and not digested.
-var ownedKeys = []string{KeyCACert, KeyUserCert, KeyUserKey, KeyUserP12, KeyUserPassword, KeyPassword, KeySASLJAAS}
+// OwnedKeys are the keys the operator writes; keys others add are left alone and not digested.
+var OwnedKeys = []string{KeyCACert, KeyUserCert, KeyUserKey, KeyUserP12, KeyUserPassword, KeyPassword, KeySASLJAAS}
 
 // Annotations the operator writes on a user Secret: what it issued, so that the next reconcile
 // can tell from metadata alone whether the Secret is current.
@@ -59,8 +59,8 @@ const PasswordLength = 32
 
 // Digest is a digest of the operator-owned keys of data.
 func Digest(data map[string][]byte) string {
-	keys := make([]string, 0, len(ownedKeys))
-	for _, k := range ownedKeys {
+	keys := make([]string, 0, len(OwnedKeys))
+	for _, k := range OwnedKeys {
 		if _, ok := data[k]; ok {
 			keys = append(keys, k)
 		}

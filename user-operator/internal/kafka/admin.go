@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -38,6 +39,7 @@ type SCRAMChange struct {
 // the view, writes are batched across users and update the view.
 type Admin struct {
 	client     *kgo.Client
+	loading    sync.Mutex
 	adm        *kadm.Client
 	view       view
 	createACLs *batch.Batcher[[]ACL, struct{}]
@@ -317,4 +319,18 @@ func message(m *string) string {
 		return ""
 	}
 	return ": " + *m
+}
+
+// EnsureLoaded refreshes the view unless a refresh has already succeeded; concurrent callers
+// share one refresh.
+func (a *Admin) EnsureLoaded(ctx context.Context) error {
+	if a.view.isLoaded() {
+		return nil
+	}
+	a.loading.Lock()
+	defer a.loading.Unlock()
+	if a.view.isLoaded() {
+		return nil
+	}
+	return a.Refresh(ctx)
 }

@@ -1,0 +1,69 @@
+package users
+
+import (
+	"reflect"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/user-operator/internal/kafka"
+)
+
+func TestDesiredACLs(t *testing.T) {
+	ku := &v1beta1.KafkaUser{ObjectMeta: metav1.ObjectMeta{Name: "alice"}, Spec: v1beta1.KafkaUserSpec{
+		Authentication: &v1beta1.KafkaUserAuthentication{Type: v1beta1.UserAuthTLS},
+		Authorization: &v1beta1.KafkaUserAuthorization{Type: "simple", ACLs: []v1beta1.ACLRule{
+			{Resource: v1beta1.ACLResource{Type: v1beta1.ACLResourceTopic, Name: "orders"}, Operations: []v1beta1.ACLOperation{"Read", "Describe"}},
+			{Type: v1beta1.ACLDeny, Resource: v1beta1.ACLResource{Type: v1beta1.ACLResourceGroup, Name: "app-", PatternType: v1beta1.ACLPatternPrefix}, Operations: []v1beta1.ACLOperation{"Read"}, Host: "10.0.0.1"},
+			{Resource: v1beta1.ACLResource{Type: v1beta1.ACLResourceCluster}, Operations: []v1beta1.ACLOperation{"IdempotentWrite"}},
+			{Resource: v1beta1.ACLResource{Type: v1beta1.ACLResourceTransactionalID, Name: "*"}, Operations: []v1beta1.ACLOperation{"All"}},
+			// A duplicate rule yields no duplicate binding.
+			{Resource: v1beta1.ACLResource{Type: v1beta1.ACLResourceTopic, Name: "orders"}, Operations: []v1beta1.ACLOperation{"Read"}},
+		}},
+	}}
+	if Username(ku) != "CN=alice" {
+		t.Fatalf("Username = %s", Username(ku))
+	}
+	p := "User:CN=alice"
+	got := DesiredACLs(ku, p)
+	lit, pre := kmsg.ACLResourcePatternTypeLiteral, kmsg.ACLResourcePatternTypePrefixed
+	allow, deny := kmsg.ACLPermissionTypeAllow, kmsg.ACLPermissionTypeDeny
+	want := []kafka.ACL{
+		{p, kmsg.ACLResourceTypeTopic, "orders", lit, "*", kmsg.ACLOperationRead, allow},
+		{p, kmsg.ACLResourceTypeTopic, "orders", lit, "*", kmsg.ACLOperationDescribe, allow},
+		{p, kmsg.ACLResourceTypeGroup, "app-", pre, "10.0.0.1", kmsg.ACLOperationRead, deny},
+		{p, kmsg.ACLResourceTypeCluster, "kafka-cluster", lit, "*", kmsg.ACLOperationIdempotentWrite, allow},
+		{p, kmsg.ACLResourceTypeTransactionalId, "*", lit, "*", kmsg.ACLOperationAll, allow},
+	}
+	kafka.SortACLs(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("DesiredACLs:\n got %v\nwant %v", got, want)
+	}
+	create, remove := kafka.DiffACLs(want[:3], want[1:])
+	if len(create) != 1 || create[0] != want[0] || len(remove) != 2 {
+		t.Errorf("DiffACLs: create %v remove %v", create, remove)
+	}
+}
+
+func TestQuotas(t *testing.T) {
+	p, c, r := int64(1024), int64(2048), int32(55)
+	mr := resource.MustParse("500m")
+	ku := &v1beta1.KafkaUser{Spec: v1beta1.KafkaUserSpec{Quotas: &v1beta1.KafkaUserQuotas{
+		ProducerByteRate: &p, ConsumerByteRate: &c, RequestPercentage: &r, ControllerMutationRate: &mr}}}
+	want := map[string]float64{QuotaProducerByteRate: 1024, QuotaConsumerByteRate: 2048, QuotaRequestPercentage: 55, QuotaControllerMutationRate: 0.5}
+	if got := DesiredQuotas(ku); !reflect.DeepEqual(got, want) {
+		t.Errorf("DesiredQuotas = %v", got)
+	}
+	have := map[string]float64{QuotaProducerByteRate: 1024, QuotaConsumerByteRate: 1, "request_percentage": 55, "other": 3}
+	got := QuotaDiff("alice", map[string]float64{QuotaProducerByteRate: 1024, QuotaConsumerByteRate: 2048}, have)
+	if !reflect.DeepEqual(got.Set, map[string]float64{QuotaConsumerByteRate: 2048}) || !reflect.DeepEqual(got.Remove, []string{"other", "request_percentage"}) {
+		t.Errorf("QuotaDiff = %+v", got)
+	}
+	if got := QuotaDiff("alice", want, want); len(got.Set)+len(got.Remove) != 0 {
+		t.Errorf("a steady state changes quotas: %+v", got)
+	}
+}

@@ -1,0 +1,240 @@
+// Package users reconciles KafkaUsers: the user's Secret (certificate or password), its SCRAM
+// credential, ACLs and quotas in Kafka, and its status.
+package users
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/klog/v2"
+
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/controller"
+	"github.com/kafkaplane/kafkaplane/pkg/events"
+	"github.com/kafkaplane/kafkaplane/pkg/finalizers"
+	"github.com/kafkaplane/kafkaplane/pkg/generated/clientset/versioned"
+	"github.com/kafkaplane/kafkaplane/pkg/informers"
+	"github.com/kafkaplane/kafkaplane/pkg/ownwrites"
+	"github.com/kafkaplane/kafkaplane/user-operator/internal/credentials"
+	"github.com/kafkaplane/kafkaplane/user-operator/internal/kafka"
+)
+
+// Admin is the Kafka side the reconciler needs (kafka.Admin batches and caches it).
+type Admin interface {
+	EnsureLoaded(ctx context.Context) error
+	ACLs(principal string) ([]kafka.ACL, error)
+	Quotas(user string) (map[string]float64, error)
+	HasSCRAM(user string) (bool, error)
+	CreateACLs(ctx context.Context, acls []kafka.ACL) error
+	DeleteACLs(ctx context.Context, acls []kafka.ACL) error
+	AlterQuotas(ctx context.Context, c kafka.QuotaChange) error
+	AlterSCRAM(ctx context.Context, c kafka.SCRAMChange) error
+}
+
+// CA gives the clients CA that signs tls users' certificates, or why there is none.
+type CA interface {
+	// HasSynced reports whether the CA Secrets have been read.
+	HasSynced() bool
+	Current() (*credentials.ClientsCA, error)
+}
+
+// Options tune the reconciler.
+type Options struct {
+	// ValidityDays and RenewalDays of user certificates unless a user sets its own.
+	ValidityDays, RenewalDays int32
+	// FieldManager names the operator's writes.
+	FieldManager string
+}
+
+// Reconciler reconciles one KafkaUser at a time; run many in parallel, Admin batches their
+// Kafka calls.
+type Reconciler struct {
+	Kube   kubernetes.Interface
+	Client versioned.Interface
+	// Users caches KafkaUsers, with Indexers.
+	Users *informers.Multi
+	// Secrets caches the user Secrets this operator made, data replaced by a digest
+	// (credentials.CacheTransform).
+	Secrets *informers.Multi
+	// SecretsMetadata caches every Secret's metadata, for password sources.
+	SecretsMetadata *informers.Multi
+	CA              CA
+	Admin           Admin
+	Recorder        events.Recorder
+	Opts            Options
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+
+	memo ownwrites.Memo[v1beta1.KafkaUserStatus]
+	// scram remembers, per user UID, the digest of the Secret whose password was last set in
+	// Kafka. A SCRAM credential cannot be read back, so after a restart each is set once more.
+	scram ownwrites.Memo[string]
+}
+
+// Event reasons.
+const (
+	EventSecretWritten   = "SecretWritten"
+	EventPasswordSet     = "PasswordSet"
+	EventACLsUpdated     = "ACLsUpdated"
+	EventQuotasUpdated   = "QuotasUpdated"
+	EventCleanedUp       = "CleanedUp"
+	EventInvalid         = "Invalid"
+	EventConflict        = "Conflict"
+	EventKafkaError      = "KafkaError"
+	EventCredentialError = "CredentialError"
+)
+
+// Reconcile implements controller.Reconciler.
+func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (controller.Result, error) {
+	obj, ok, err := r.Users.GetByKey(key.Namespace, key.Name)
+	if err != nil || !ok {
+		return controller.Result{}, err
+	}
+	ku := obj.(*v1beta1.KafkaUser)
+	if r.memo.Stale(ku.UID, ku.ResourceVersion) {
+		return controller.Result{}, nil
+	}
+	username := Username(ku)
+	ctx = klog.NewContext(ctx, klog.FromContext(ctx).WithValues("user", username))
+
+	if ku.DeletionTimestamp != nil {
+		return controller.Result{}, r.finalize(ctx, ku)
+	}
+	if ku.Annotations[v1beta1.AnnotationPauseReconciliation] == "true" {
+		return controller.Result{}, r.status(ctx, ku, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonReconciliationPaused,
+			"reconciliation is paused by the kafkaplane.io/pause-reconciliation annotation"))
+	}
+	if winner := r.owner(ku); winner != nil {
+		msg := fmt.Sprintf("the principal %s is managed by %s/%s, which is older", username, winner.Namespace, winner.Name)
+		r.Recorder.Eventf(ku, nil, corev1.EventTypeWarning, EventConflict, "Reconcile", "%s", msg)
+		return controller.Result{}, r.status(ctx, ku, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonResourceConflict, msg))
+	}
+	if ku, err = r.patchFinalizer(ctx, ku, true); err != nil {
+		return controller.Result{}, err
+	}
+	if err := r.Admin.EnsureLoaded(ctx); err != nil {
+		return controller.Result{}, r.kafkaError(ctx, ku, err)
+	}
+
+	// A principal the user had before (authentication type changed) is cleaned up first.
+	if old := ku.Status.Username; old != "" && old != username {
+		if err := r.cleanUp(ctx, old); err != nil {
+			return controller.Result{}, r.kafkaError(ctx, ku, err)
+		}
+	}
+
+	cred, err := r.credentials(ctx, ku)
+	var invalid *invalidError
+	switch {
+	case errors.Is(err, errCANotSynced):
+		return controller.Result{RequeueAfter: time.Second}, nil
+	case errors.As(err, &invalid):
+		r.Recorder.Eventf(ku, nil, corev1.EventTypeWarning, EventInvalid, "Reconcile", "%s", invalid.msg)
+		return controller.Result{}, r.status(ctx, ku, statusOf(ku, metav1.ConditionFalse, invalid.reason, invalid.msg))
+	case err != nil:
+		r.Recorder.Eventf(ku, nil, corev1.EventTypeWarning, EventCredentialError, "Reconcile", "%v", err)
+		_ = r.status(ctx, ku, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonInternalError, err.Error()))
+		return controller.Result{}, err
+	}
+	if err := r.kafka(ctx, ku, username, cred); err != nil {
+		return controller.Result{}, r.kafkaError(ctx, ku, err)
+	}
+
+	st := statusOf(ku, metav1.ConditionTrue, v1beta1.ReasonReady, "credentials, ACLs and quotas are in effect")
+	st.Username = username
+	st.Secret = cred.secret
+	if err := r.status(ctx, ku, st); err != nil {
+		return controller.Result{}, err
+	}
+	var res controller.Result
+	if !cred.renewAt.IsZero() {
+		res.RequeueAfter = max(cred.renewAt.Sub(r.now()), time.Second)
+	}
+	return res, nil
+}
+
+// finalize removes what the user had in Kafka, then the finalizer. The Secret goes with its
+// owner.
+func (r *Reconciler) finalize(ctx context.Context, ku *v1beta1.KafkaUser) error {
+	if !finalizers.Has(ku, v1beta1.FinalizerUserOperator) {
+		return nil
+	}
+	if winner := r.owner(ku); winner == nil { // a conflict's loser never managed the principal
+		username := ku.Status.Username
+		if username == "" {
+			username = Username(ku)
+		}
+		if err := r.Admin.EnsureLoaded(ctx); err != nil {
+			return r.kafkaError(ctx, ku, err)
+		}
+		if err := r.cleanUp(ctx, username); err != nil {
+			return r.kafkaError(ctx, ku, err)
+		}
+		klog.FromContext(ctx).Info("Removed the user's ACLs, quotas and SCRAM credential")
+		r.Recorder.Eventf(ku, nil, corev1.EventTypeNormal, EventCleanedUp, "Delete", "removed the ACLs, quotas and SCRAM credential of %s", username)
+	}
+	_, err := r.patchFinalizer(ctx, ku, false)
+	if err == nil {
+		r.memo.Forget(ku.UID)
+		r.scram.Forget(ku.UID)
+	}
+	return err
+}
+
+// owner returns the older KafkaUser of the same name in another namespace that owns the
+// principal, or nil when ku does.
+func (r *Reconciler) owner(ku *v1beta1.KafkaUser) *v1beta1.KafkaUser {
+	objs, err := r.Users.ByIndex(IndexName, ku.Name)
+	if err != nil {
+		return nil
+	}
+	var winner *v1beta1.KafkaUser
+	for _, o := range objs {
+		other := o.(*v1beta1.KafkaUser)
+		if other.DeletionTimestamp != nil && other.UID != ku.UID {
+			continue
+		}
+		if winner == nil || older(other, winner) {
+			winner = other
+		}
+	}
+	if winner == nil || winner.UID == ku.UID {
+		return nil
+	}
+	return winner
+}
+
+func older(a, b *v1beta1.KafkaUser) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Namespace < b.Namespace
+}
+
+func (r *Reconciler) kafkaError(ctx context.Context, ku *v1beta1.KafkaUser, err error) error {
+	r.Recorder.Eventf(ku, nil, corev1.EventTypeWarning, EventKafkaError, "Reconcile", "%v", err)
+	if serr := r.status(ctx, ku, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonKafkaError, err.Error())); serr != nil {
+		return errors.Join(err, serr)
+	}
+	return err
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// errCANotSynced: the clients CA Secrets have not been read yet; the user is tried again soon.
+var errCANotSynced = errors.New("the clients CA has not been read yet")
+
+// invalidError is a problem of the user's spec or its references: a condition, not a retry.
+type invalidError struct{ reason, msg string }
+
+func (e *invalidError) Error() string { return e.msg }

@@ -1,0 +1,254 @@
+package users
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
+
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/ownership"
+	"github.com/kafkaplane/kafkaplane/pkg/pki"
+	"github.com/kafkaplane/kafkaplane/user-operator/internal/credentials"
+)
+
+// credential is the outcome of reconciling the user's Secret.
+type credential struct {
+	// secret names the user's Secret; "" when the user has none.
+	secret string
+	// scram: the user has a SCRAM password, whose Secret data has digest; password is set
+	// when this reconcile wrote or read it.
+	scram            bool
+	digest, password string
+	// renewAt is when a tls user's certificate falls due.
+	renewAt time.Time
+}
+
+// SecretComponent is the app.kubernetes.io/component of user Secrets.
+const SecretComponent = "kafka-user"
+
+// ownedAnnotations are the annotations the operator writes on user Secrets; stale ones are
+// removed when the authentication type changes.
+var ownedAnnotations = []string{
+	credentials.AnnotationDigest, credentials.AnnotationNotBefore, credentials.AnnotationNotAfter,
+	credentials.AnnotationValidityDays, credentials.AnnotationPasswordSource,
+	pki.AnnotationCertGeneration, pki.AnnotationKeyGeneration,
+}
+
+// credentials makes the user's Secret match its authentication: a certificate for tls, a
+// password for scram-sha-512, no Secret otherwise.
+func (r *Reconciler) credentials(ctx context.Context, ku *v1beta1.KafkaUser) (credential, error) {
+	cached := r.cachedSecret(ku)
+	auth := ku.Spec.Authentication
+	switch {
+	case auth != nil && auth.Type == v1beta1.UserAuthTLS:
+		return r.tls(ctx, ku, cached)
+	case auth != nil && auth.Type == v1beta1.UserAuthScramSha512:
+		return r.scramSecret(ctx, ku, cached)
+	}
+	if cached != nil {
+		uid := cached.UID
+		err := r.Kube.CoreV1().Secrets(ku.Namespace).Delete(ctx, cached.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return credential{}, fmt.Errorf("deleting the Secret %s/%s the user no longer needs: %w", ku.Namespace, cached.Name, err)
+		}
+	}
+	return credential{}, nil
+}
+
+func (r *Reconciler) tls(ctx context.Context, ku *v1beta1.KafkaUser, cached *corev1.Secret) (credential, error) {
+	if !r.CA.HasSynced() {
+		return credential{}, errCANotSynced
+	}
+	ca, err := r.CA.Current()
+	if err != nil {
+		return credential{}, &invalidError{reason: v1beta1.ReasonCAUnavailable, msg: err.Error()}
+	}
+	validity, renewal := r.Opts.ValidityDays, r.Opts.RenewalDays
+	if c := ku.Spec.Authentication.Certificate; c != nil {
+		if c.ValidityDays != nil {
+			validity = *c.ValidityDays
+		}
+		if c.RenewalDays != nil {
+			renewal = *c.RenewalDays
+		}
+	}
+	why := ""
+	switch {
+	case cached == nil:
+		why = "the Secret does not exist"
+	case !credentials.Intact(cached):
+		why = "the Secret's data was changed by hand"
+	default:
+		why = credentials.TLSDue(cached.Annotations, ca, validity, renewal, r.now())
+	}
+	if why == "" {
+		return credential{secret: ku.Name, renewAt: credentials.RenewAt(cached.Annotations, renewal)}, nil
+	}
+	data, ann, err := credentials.TLS(ca, ku.Name, validity, r.now())
+	if err != nil {
+		return credential{}, err
+	}
+	if err := r.writeSecret(ctx, ku, cached, data, ann); err != nil {
+		return credential{}, err
+	}
+	r.Recorder.Eventf(ku, nil, corev1.EventTypeNormal, EventSecretWritten, "IssueCertificate", "issued a certificate valid until %s: %s", ann[credentials.AnnotationNotAfter], why)
+	return credential{secret: ku.Name, renewAt: credentials.RenewAt(ann, renewal)}, nil
+}
+
+func (r *Reconciler) scramSecret(ctx context.Context, ku *v1beta1.KafkaUser, cached *corev1.Secret) (credential, error) {
+	source := credentials.PasswordGenerated
+	ref := (*v1beta1.SecretKeySelector)(nil)
+	if p := ku.Spec.Authentication.Password; p != nil {
+		ref = &p.ValueFrom.SecretKeyRef
+		obj, ok, _ := r.SecretsMetadata.GetByKey(ku.Namespace, ref.Name)
+		if !ok {
+			return credential{}, &invalidError{reason: v1beta1.ReasonSecretNotFound,
+				msg: fmt.Sprintf("the password Secret %s/%s does not exist; nothing was changed", ku.Namespace, ref.Name)}
+		}
+		source = fmt.Sprintf("%s/%s@%s", ref.Name, ref.Key, obj.(metav1.Object).GetResourceVersion())
+	}
+	why := ""
+	switch {
+	case cached == nil:
+		why = "the Secret does not exist"
+	case !credentials.Intact(cached):
+		why = "the Secret's data was changed by hand"
+	case cached.Annotations[credentials.AnnotationPasswordSource] != source:
+		why = "the password source changed"
+	}
+	if why == "" {
+		return credential{secret: ku.Name, scram: true, digest: cached.Annotations[credentials.AnnotationDigest]}, nil
+	}
+	var password string
+	if ref != nil {
+		src, err := r.Kube.CoreV1().Secrets(ku.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return credential{}, &invalidError{reason: v1beta1.ReasonSecretNotFound,
+				msg: fmt.Sprintf("the password Secret %s/%s does not exist; nothing was changed", ku.Namespace, ref.Name)}
+		}
+		if err != nil {
+			return credential{}, fmt.Errorf("reading the password Secret %s/%s: %w", ku.Namespace, ref.Name, err)
+		}
+		if len(src.Data[ref.Key]) == 0 {
+			return credential{}, &invalidError{reason: v1beta1.ReasonSecretNotFound,
+				msg: fmt.Sprintf("the password Secret %s/%s has no key %q (or it is empty); nothing was changed", ku.Namespace, ref.Name, ref.Key)}
+		}
+		password = string(src.Data[ref.Key])
+		source = fmt.Sprintf("%s/%s@%s", ref.Name, ref.Key, src.ResourceVersion)
+	} else {
+		var err error
+		if password, err = credentials.GeneratePassword(); err != nil {
+			return credential{}, err
+		}
+	}
+	data, ann := credentials.SCRAM(ku.Name, password, source)
+	if err := r.writeSecret(ctx, ku, cached, data, ann); err != nil {
+		return credential{}, err
+	}
+	r.Recorder.Eventf(ku, nil, corev1.EventTypeNormal, EventSecretWritten, "WritePassword", "wrote the password Secret: %s", why)
+	return credential{secret: ku.Name, scram: true, digest: ann[credentials.AnnotationDigest], password: password}, nil
+}
+
+// readPassword reads the SCRAM password from the user's Secret, checking it is the data whose
+// digest the cache showed.
+func (r *Reconciler) readPassword(ctx context.Context, ku *v1beta1.KafkaUser, digest string) (string, error) {
+	s, err := r.Kube.CoreV1().Secrets(ku.Namespace).Get(ctx, ku.Name, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("reading the password of %s/%s: %w", ku.Namespace, ku.Name, err)
+	}
+	if credentials.Digest(s.Data) != digest {
+		return "", fmt.Errorf("the Secret %s/%s changed while being read; retrying", ku.Namespace, ku.Name)
+	}
+	return string(s.Data[credentials.KeyPassword]), nil
+}
+
+// cachedSecret is the user's Secret as cached (data replaced by its digest), or nil.
+func (r *Reconciler) cachedSecret(ku *v1beta1.KafkaUser) *corev1.Secret {
+	obj, ok, _ := r.Secrets.GetByKey(ku.Namespace, ku.Name)
+	if !ok {
+		return nil
+	}
+	return obj.(*corev1.Secret)
+}
+
+// madeFor reports whether s was made by this operator for a KafkaUser of ku's name (this one,
+// or an earlier one of that name being garbage-collected).
+func madeFor(s *corev1.Secret, ku *v1beta1.KafkaUser) bool {
+	return s.Labels[v1beta1.LabelKind] == v1beta1.KindKafkaUser && s.Labels[v1beta1.LabelName] == ku.Name
+}
+
+// writeSecret creates the user's Secret, or patches the existing one: our keys and annotations
+// are set and stale ones removed; keys, labels and annotations others added stay. A Secret of
+// that name which this operator did not make is never overwritten.
+func (r *Reconciler) writeSecret(ctx context.Context, ku *v1beta1.KafkaUser, cached *corev1.Secret, data map[string][]byte, ann map[string]string) error {
+	labels := ownership.Labels(ku.Labels[v1beta1.LabelCluster], v1beta1.KindKafkaUser, ku.Name, SecretComponent)
+	annotations := map[string]string{}
+	if t := ku.Spec.Template; t != nil && t.Secret != nil && t.Secret.Metadata != nil {
+		maps.Copy(annotations, t.Secret.Metadata.Annotations)
+		for k, v := range t.Secret.Metadata.Labels {
+			if _, ours := labels[k]; !ours {
+				labels[k] = v
+			}
+		}
+	}
+	maps.Copy(annotations, ann)
+	ref := ownership.ControllerRef(ku, v1beta1.KindKafkaUser)
+	secrets := r.Kube.CoreV1().Secrets(ku.Namespace)
+	if cached == nil {
+		s := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: ku.Name, Namespace: ku.Namespace, Labels: labels, Annotations: annotations,
+				OwnerReferences: []metav1.OwnerReference{ref}},
+			Type: corev1.SecretTypeOpaque,
+			Data: data,
+		}
+		_, err := secrets.Create(ctx, s, metav1.CreateOptions{FieldManager: r.Opts.FieldManager})
+		if err == nil {
+			klog.FromContext(ctx).V(2).Info("Created the user Secret")
+			return nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating the Secret %s/%s: %w", ku.Namespace, ku.Name, err)
+		}
+		existing, err := secrets.Get(ctx, ku.Name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("reading the Secret %s/%s: %w", ku.Namespace, ku.Name, err)
+		}
+		if !madeFor(existing, ku) {
+			return &invalidError{reason: v1beta1.ReasonResourceConflict,
+				msg: fmt.Sprintf("a Secret %s/%s exists that the user operator did not make; it is left alone (rename or delete it)", ku.Namespace, ku.Name)}
+		}
+	}
+	meta := map[string]any{"labels": labels, "ownerReferences": []metav1.OwnerReference{ref}}
+	annPatch := map[string]any{}
+	for _, k := range ownedAnnotations {
+		annPatch[k] = nil
+	}
+	for k, v := range annotations {
+		annPatch[k] = v
+	}
+	meta["annotations"] = annPatch
+	dataPatch := map[string]any{}
+	for _, k := range credentials.OwnedKeys {
+		dataPatch[k] = nil
+	}
+	for k, v := range data {
+		dataPatch[k] = v // []byte marshals as base64, as Secret data is
+	}
+	body, err := json.Marshal(map[string]any{"metadata": meta, "data": dataPatch})
+	if err != nil {
+		return fmt.Errorf("encoding the Secret patch: %w", err)
+	}
+	if _, err := secrets.Patch(ctx, ku.Name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: r.Opts.FieldManager}); err != nil {
+		return fmt.Errorf("patching the Secret %s/%s: %w", ku.Namespace, ku.Name, err)
+	}
+	klog.FromContext(ctx).V(2).Info("Patched the user Secret")
+	return nil
+}

@@ -1,0 +1,110 @@
+package users
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/conditions"
+	"github.com/kafkaplane/kafkaplane/pkg/finalizers"
+)
+
+// Username is the user's principal name: CN=<name> for certificate users (the subject Kafka
+// maps to User:CN=<name>), the name itself for SCRAM users and users without authentication.
+func Username(ku *v1beta1.KafkaUser) string {
+	if a := ku.Spec.Authentication; a != nil && (a.Type == v1beta1.UserAuthTLS || a.Type == v1beta1.UserAuthTLSExternal) {
+		return "CN=" + ku.Name
+	}
+	return ku.Name
+}
+
+// Cache indexes the reconciler uses; add Indexers to the KafkaUser informer before it starts.
+const (
+	// IndexName indexes users by name: one name is one principal across namespaces.
+	IndexName = "name"
+	// IndexPasswordSecret indexes SCRAM users by namespace/name of their password Secret.
+	IndexPasswordSecret = "passwordSecret"
+)
+
+// Indexers are the KafkaUser cache indexes.
+var Indexers = cache.Indexers{
+	IndexName: func(obj any) ([]string, error) {
+		ku, ok := obj.(*v1beta1.KafkaUser)
+		if !ok {
+			return nil, nil
+		}
+		return []string{ku.Name}, nil
+	},
+	IndexPasswordSecret: func(obj any) ([]string, error) {
+		ku, ok := obj.(*v1beta1.KafkaUser)
+		if !ok || ku.Spec.Authentication == nil || ku.Spec.Authentication.Password == nil {
+			return nil, nil
+		}
+		return []string{ku.Namespace + "/" + ku.Spec.Authentication.Password.ValueFrom.SecretKeyRef.Name}, nil
+	},
+}
+
+// statusOf is ku's status with the Ready condition set for its generation.
+func statusOf(ku *v1beta1.KafkaUser, ready metav1.ConditionStatus, reason, msg string) v1beta1.KafkaUserStatus {
+	next := *ku.Status.DeepCopy()
+	next.ObservedGeneration = ku.Generation
+	conditions.Set(&next.Conditions, conditions.Ready(ku.Generation, ready, reason, msg))
+	return next
+}
+
+// status writes next unless the object or our last write already has it.
+func (r *Reconciler) status(ctx context.Context, ku *v1beta1.KafkaUser, next v1beta1.KafkaUserStatus) error {
+	if apiequality.Semantic.DeepEqual(next, ku.Status) {
+		return nil
+	}
+	if prev, ok := r.memo.Written(ku.UID); ok && apiequality.Semantic.DeepEqual(next, prev) {
+		return nil
+	}
+	body, err := json.Marshal(map[string]any{"status": next})
+	if err != nil {
+		return fmt.Errorf("encoding the status of %s/%s: %w", ku.Namespace, ku.Name, err)
+	}
+	_, err = r.Client.KafkaplaneV1beta1().KafkaUsers(ku.Namespace).Patch(ctx, ku.Name, types.MergePatchType, body,
+		metav1.PatchOptions{FieldManager: r.Opts.FieldManager}, "status")
+	if apierrors.IsNotFound(err) {
+		r.memo.Forget(ku.UID)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("updating the status of %s/%s: %w", ku.Namespace, ku.Name, err)
+	}
+	r.memo.StoreWritten(ku.UID, next)
+	r.memo.Supersede(ku.UID, ku.ResourceVersion)
+	return nil
+}
+
+// patchFinalizer adds or removes our finalizer with a guarded JSON patch.
+func (r *Reconciler) patchFinalizer(ctx context.Context, ku *v1beta1.KafkaUser, add bool) (*v1beta1.KafkaUser, error) {
+	var patch []byte
+	var err error
+	if add {
+		patch, err = finalizers.AddPatch(ku, v1beta1.FinalizerUserOperator)
+	} else {
+		patch, err = finalizers.RemovePatch(ku, v1beta1.FinalizerUserOperator)
+	}
+	if err != nil || patch == nil {
+		return ku, err
+	}
+	patched, err := r.Client.KafkaplaneV1beta1().KafkaUsers(ku.Namespace).Patch(ctx, ku.Name, types.JSONPatchType, patch,
+		metav1.PatchOptions{FieldManager: r.Opts.FieldManager})
+	if apierrors.IsNotFound(err) {
+		return ku, nil
+	}
+	if err != nil {
+		return ku, fmt.Errorf("patching the finalizer of %s/%s: %w", ku.Namespace, ku.Name, err)
+	}
+	r.memo.Supersede(ku.UID, ku.ResourceVersion)
+	return patched, nil
+}
