@@ -26,15 +26,23 @@ import (
 // resources of cluster "c".
 func startTopicOperator(t *testing.T, f *framework.Framework, ns, bootstrap string, extra ...string) {
 	t.Helper()
+	startOperator(t, f, "topic-operator", ns, bootstrap, extra...)
+}
+
+// startOperator runs a built operator binary with an admin kubeconfig (extra may override it
+// with another --kubeconfig) against Kafka at bootstrap, watching namespaces (comma-separated)
+// and resources of cluster "c", resyncing every 2s. Its log is printed when the test fails.
+func startOperator(t *testing.T, f *framework.Framework, binary, namespaces, bootstrap string, extra ...string) *localcluster.Process {
+	t.Helper()
 	dir, bins, kc := localOperators(t, f)
 	port, err := localcluster.FreePort("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"--kubeconfig=" + kc, "--watch-namespaces=" + ns, "--resource-labels=kafkaplane.io/cluster=c",
+	args := append([]string{"--kubeconfig=" + kc, "--watch-namespaces=" + namespaces, "--resource-labels=kafkaplane.io/cluster=c",
 		"--bootstrap-servers=" + bootstrap, "--leader-elect=false", fmt.Sprintf("--http-address=127.0.0.1:%d", port),
 		"--resync-period=2s"}, extra...)
-	p, err := localcluster.StartProcess("topic-operator", dir, nil, bins["topic-operator"], args...)
+	p, err := localcluster.StartProcess(binary, dir, nil, bins[binary], args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,9 +50,10 @@ func startTopicOperator(t *testing.T, f *framework.Framework, ns, bootstrap stri
 		_ = p.Stop(10 * time.Second)
 		if t.Failed() || os.Getenv("SHOW_OPERATOR_LOG") != "" {
 			b, _ := os.ReadFile(p.LogFile)
-			t.Logf("topic-operator log:\n%s", tail(string(b), 8000))
+			t.Logf("%s log:\n%s", binary, tail(string(b), 8000))
 		}
 	})
+	return p
 }
 
 func tail(s string, n int) string {

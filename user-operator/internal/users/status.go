@@ -67,7 +67,22 @@ func (r *Reconciler) status(ctx context.Context, ku *v1beta1.KafkaUser, next v1b
 	if prev, ok := r.memo.Written(ku.UID); ok && apiequality.Semantic.DeepEqual(next, prev) {
 		return nil
 	}
-	body, err := json.Marshal(map[string]any{"status": next})
+	raw, err := json.Marshal(next)
+	if err != nil {
+		return fmt.Errorf("encoding the status of %s/%s: %w", ku.Namespace, ku.Name, err)
+	}
+	fields := map[string]any{}
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return fmt.Errorf("encoding the status of %s/%s: %w", ku.Namespace, ku.Name, err)
+	}
+	// A merge patch leaves out what omitempty drops: clear those fields explicitly (a user
+	// that no longer has a Secret).
+	for _, k := range []string{"username", "secret"} {
+		if _, ok := fields[k]; !ok {
+			fields[k] = nil
+		}
+	}
+	body, err := json.Marshal(map[string]any{"status": fields})
 	if err != nil {
 		return fmt.Errorf("encoding the status of %s/%s: %w", ku.Namespace, ku.Name, err)
 	}
