@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
@@ -30,9 +31,15 @@ func localOperators(t *testing.T, f *framework.Framework) (string, map[string]st
 // writeAdminKubeconfig writes the framework's credentials as a kubeconfig file.
 func writeAdminKubeconfig(t *testing.T, f *framework.Framework, path string) {
 	t.Helper()
+	writeKubeconfig(t, f.Config, path)
+}
+
+// writeKubeconfig writes a rest config's server and credentials as a kubeconfig file.
+func writeKubeconfig(t *testing.T, rc *rest.Config, path string) {
+	t.Helper()
 	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: f.Config.Host, CertificateAuthorityData: f.Config.CAData, InsecureSkipTLSVerify: f.Config.Insecure}
-	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: f.Config.BearerToken, ClientCertificateData: f.Config.CertData, ClientKeyData: f.Config.KeyData}
+	cfg.Clusters["c"] = &clientcmdapi.Cluster{Server: rc.Host, CertificateAuthorityData: rc.CAData, InsecureSkipTLSVerify: rc.Insecure}
+	cfg.AuthInfos["u"] = &clientcmdapi.AuthInfo{Token: rc.BearerToken, ClientCertificateData: rc.CertData, ClientKeyData: rc.KeyData}
 	cfg.Contexts["c"] = &clientcmdapi.Context{Cluster: "c", AuthInfo: "u"}
 	cfg.CurrentContext = "c"
 	if err := clientcmd.WriteToFile(*cfg, path); err != nil {

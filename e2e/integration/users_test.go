@@ -19,16 +19,23 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
 	"github.com/kafkaplane/kafkaplane/e2e/kafkafake"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/pki"
+	"github.com/kafkaplane/kafkaplane/pkg/rbac"
 )
 
 // userEnv is a kfake cluster with SASL and ACL enforcement, a superuser admin client, the
@@ -527,4 +534,108 @@ func TestUserOperatorSCRAMUser(t *testing.T) {
 		t.Errorf("status %+v", ku.Status)
 	}
 	checkOutsider()
+}
+
+// TestUserOperatorRBAC runs the user operator with a ServiceAccount bound only to
+// rbac.UserOperatorRules in its namespace, proving the rules are enough (users become Ready,
+// leader election works), and checks with SubjectAccessReviews and a real request that those
+// credentials reach no Secret outside the namespace and nothing cluster-wide.
+func TestUserOperatorRBAC(t *testing.T) {
+	e := setupUsers(t)
+	f, ns, ctx := e.f, e.ns, context.Background()
+	other := f.Namespace(t)
+	if _, err := f.Kube.CoreV1().Secrets(other).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "not-yours"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	const sa = "user-operator"
+	if _, err := f.Kube.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Kube.RbacV1().Roles(ns).Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: sa}, Rules: rbac.UserOperatorRules()}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Kube.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: sa},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: sa},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: sa, Namespace: ns}}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := f.Kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, sa, &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := rest.CopyConfig(f.Config)
+	cfg.BearerToken, cfg.BearerTokenFile, cfg.CertData, cfg.KeyData, cfg.CertFile, cfg.KeyFile = tok.Status.Token, "", nil, nil, "", ""
+	kc := filepath.Join(t.TempDir(), "sa-kubeconfig")
+	writeKubeconfig(t, cfg, kc)
+
+	e.startOperator(t, ns, "--kubeconfig="+kc, "--leader-elect=true", "--leader-election-namespace="+ns)
+	for name, auth := range map[string]v1beta1.UserAuthenticationType{"tls-user": v1beta1.UserAuthTLS, "scram-user": v1beta1.UserAuthScramSha512} {
+		ku := kafkaUser(name, v1beta1.KafkaUserSpec{Authentication: &v1beta1.KafkaUserAuthentication{Type: auth}})
+		if _, err := f.Kafkaplane.KafkaplaneV1beta1().KafkaUsers(ns).Create(ctx, ku, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUser(t, f, ns, "tls-user", v1beta1.ReasonReady)
+	waitUser(t, f, ns, "scram-user", v1beta1.ReasonReady)
+	if _, err := f.Kube.CoordinationV1().Leases(ns).Get(ctx, "kafkaplane-user-operator", metav1.GetOptions{}); err != nil {
+		t.Errorf("no leader-election Lease: %v", err)
+	}
+
+	user := "system:serviceaccount:" + ns + ":" + sa
+	can := func(ra authorizationv1.ResourceAttributes) bool {
+		t.Helper()
+		r, err := f.Kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User: user, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}, ResourceAttributes: &ra}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Status.Allowed
+	}
+	for _, verb := range []string{"get", "list", "watch", "create", "patch", "delete"} {
+		if !can(authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Resource: "secrets"}) {
+			t.Errorf("cannot %s Secrets in its namespace", verb)
+		}
+	}
+	must := []authorizationv1.ResourceAttributes{
+		{Namespace: ns, Verb: "patch", Group: v1beta1.GroupName, Resource: "kafkausers", Subresource: "status"},
+		{Namespace: ns, Verb: "update", Group: "coordination.k8s.io", Resource: "leases"},
+		{Namespace: ns, Verb: "create", Group: "events.k8s.io", Resource: "events"},
+	}
+	for _, ra := range must {
+		if !can(ra) {
+			t.Errorf("cannot %+v", ra)
+		}
+	}
+	mustNot := []authorizationv1.ResourceAttributes{
+		{Namespace: other, Verb: "get", Resource: "secrets", Name: "not-yours"},
+		{Namespace: other, Verb: "list", Resource: "secrets"},
+		{Verb: "list", Resource: "secrets"}, // every namespace
+		{Verb: "watch", Resource: "secrets"},
+		{Namespace: other, Verb: "list", Group: v1beta1.GroupName, Resource: "kafkausers"},
+		{Verb: "list", Group: v1beta1.GroupName, Resource: "kafkausers"},
+		{Namespace: ns, Verb: "create", Group: v1beta1.GroupName, Resource: "kafkas"},
+		{Namespace: ns, Verb: "delete", Group: v1beta1.GroupName, Resource: "kafkausers"},
+		{Namespace: ns, Verb: "create", Resource: "pods"},
+		{Namespace: ns, Verb: "get", Resource: "configmaps"},
+		{Namespace: ns, Verb: "create", Group: rbacv1.GroupName, Resource: "roles"},
+		{Namespace: ns, Verb: "create", Group: rbacv1.GroupName, Resource: "rolebindings"},
+		{Verb: "create", Group: rbacv1.GroupName, Resource: "clusterroles"},
+		{Verb: "list", Resource: "namespaces"},
+		{Verb: "list", Resource: "nodes"},
+		{Verb: "create", Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
+	}
+	for _, ra := range mustNot {
+		if can(ra) {
+			t.Errorf("can %s %s/%s in namespace %q: more than it needs", ra.Verb, ra.Resource, ra.Subresource, ra.Namespace)
+		}
+	}
+	// And for real: a request with the operator's token is refused.
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kube.CoreV1().Secrets(other).Get(ctx, "not-yours", metav1.GetOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("reading a Secret of another namespace with the operator's token: %v, want Forbidden", err)
+	}
 }
