@@ -23,9 +23,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
+	"github.com/kafkaplane/kafkaplane/e2e/bench"
 	"github.com/kafkaplane/kafkaplane/e2e/build"
 	"github.com/kafkaplane/kafkaplane/e2e/env"
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
@@ -47,11 +47,11 @@ func main() {
 	}
 }
 
-type bench struct {
+type runner struct {
 	e     *env.Env
 	kp    versioned.Interface
 	kf    *kafkafake.Cluster
-	kreqs [128]atomic.Int64
+	kreqs bench.KafkaRequests
 	bin   string
 }
 
@@ -71,7 +71,7 @@ func run(counts string) error {
 	if err := framework.NewApplier(e.Dynamic, e.Kube.Discovery()).InstallCRDs(ctx, filepath.Join(root, "deploy", "crds")); err != nil {
 		return err
 	}
-	b := &bench{e: e, bin: e.Binaries["topic-operator"]}
+	b := &runner{e: e, bin: e.Binaries["topic-operator"]}
 	if b.kp, err = versioned.NewForConfig(e.Config); err != nil {
 		return err
 	}
@@ -79,10 +79,7 @@ func run(counts string) error {
 		return err
 	}
 	defer b.kf.Close()
-	b.kf.Control(func(req kmsg.Request) (kmsg.Response, error, bool) {
-		b.kreqs[req.Key()].Add(1)
-		return nil, nil, false
-	})
+	b.kreqs.Count(b.kf)
 	fmt.Printf("%-8s %-8s %9s %9s %12s %14s %10s %s\n", "run", "N", "seconds", "topics/s", "writes/topic", "kafka requests", "peak RSS", "idle resync")
 	for _, s := range strings.Split(counts, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -102,69 +99,13 @@ func run(counts string) error {
 	return nil
 }
 
-func (b *bench) kafkaRequests() map[string]int64 {
-	out := map[string]int64{}
-	for k := range b.kreqs {
-		if v := b.kreqs[k].Load(); v > 0 {
-			out[kmsg.NameForKey(int16(k))] = v
-		}
-	}
-	return out
-}
-
-func diff(after, before map[string]int64) string {
-	var parts []string
-	for k, v := range after {
-		if d := v - before[k]; d > 0 {
-			parts = append(parts, fmt.Sprintf("%s=%d", k, d))
-		}
-	}
-	return strings.Join(sortStrings(parts), " ")
-}
-
-func sortStrings(s []string) []string {
-	for i := range s {
-		for j := i + 1; j < len(s); j++ {
-			if s[j] < s[i] {
-				s[i], s[j] = s[j], s[i]
-			}
-		}
-	}
-	return s
-}
-
-// writes reads the API server's count of mutating requests on kafkatopics.
-func writes(ctx context.Context, kube kubernetes.Interface) (int64, error) {
-	raw, err := kube.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("reading API server metrics: %w", err)
-	}
-	var total int64
-	for _, line := range strings.Split(string(raw), "\n") {
-		if !strings.HasPrefix(line, "apiserver_request_total{") || !strings.Contains(line, `resource="kafkatopics"`) {
-			continue
-		}
-		mutating := false
-		for _, v := range []string{`verb="POST"`, `verb="PUT"`, `verb="PATCH"`, `verb="DELETE"`, `verb="APPLY"`} {
-			mutating = mutating || strings.Contains(line, v)
-		}
-		if !mutating {
-			continue
-		}
-		f := strings.Fields(line)
-		v, _ := strconv.ParseFloat(f[len(f)-1], 64)
-		total += int64(v)
-	}
-	return total, nil
-}
-
-func (b *bench) namespace(ctx context.Context, name string) error {
+func (b *runner) namespace(ctx context.Context, name string) error {
 	_, err := b.e.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
 	return err
 }
 
 // createAll creates n KafkaTopics with userWorkers parallel clients, sending each name to out.
-func (b *bench) createAll(ctx context.Context, ns string, n int, out chan<- string) error {
+func (b *runner) createAll(ctx context.Context, ns string, n int, out chan<- string) error {
 	names := make(chan string, n)
 	for i := range n {
 		names <- fmt.Sprintf("topic-%06d", i)
@@ -200,7 +141,7 @@ func (b *bench) createAll(ctx context.Context, ns string, n int, out chan<- stri
 
 // floor makes only the essential calls: the user's creates, CreateTopics in batches, and per
 // topic one finalizer patch and one status write.
-func (b *bench) floor(ctx context.Context, n int) (time.Duration, error) {
+func (b *runner) floor(ctx context.Context, n int) (time.Duration, error) {
 	ns := fmt.Sprintf("floor-%d", n)
 	if err := b.namespace(ctx, ns); err != nil {
 		return 0, err
@@ -210,11 +151,11 @@ func (b *bench) floor(ctx context.Context, n int) (time.Duration, error) {
 		return 0, err
 	}
 	defer cl.Close()
-	w0, err := writes(ctx, b.e.Kube)
+	w0, err := bench.Writes(ctx, b.e.Kube, "kafkatopics")
 	if err != nil {
 		return 0, err
 	}
-	k0 := b.kafkaRequests()
+	k0 := b.kreqs.Snapshot()
 	start := time.Now()
 	created := make(chan string, n)
 	errc := make(chan error, 1)
@@ -283,14 +224,14 @@ func (b *bench) floor(ctx context.Context, n int) (time.Duration, error) {
 		return 0, err
 	}
 	d := time.Since(start)
-	w1, _ := writes(ctx, b.e.Kube)
+	w1, _ := bench.Writes(ctx, b.e.Kube, "kafkatopics")
 	fmt.Printf("%-8s %-8d %9.1f %9.0f %12.2f %14s %10s %s\n", "floor", n, d.Seconds(), float64(n)/d.Seconds(),
-		float64(w1-w0)/float64(n), diff(b.kafkaRequests(), k0), "-", "-")
+		float64(w1-w0)/float64(n), bench.Diff(b.kreqs.Snapshot(), k0), "-", "-")
 	return d, nil
 }
 
 // operator runs the topic-operator binary and measures the same.
-func (b *bench) operator(ctx context.Context, n int, dir string) (time.Duration, error) {
+func (b *runner) operator(ctx context.Context, n int, dir string) (time.Duration, error) {
 	ns := fmt.Sprintf("operator-%d", n)
 	if err := b.namespace(ctx, ns); err != nil {
 		return 0, err
@@ -309,11 +250,11 @@ func (b *bench) operator(ctx context.Context, n int, dir string) (time.Duration,
 	}
 	defer func() { _ = p.Stop(10 * time.Second) }()
 	time.Sleep(2 * time.Second) // caches synced; the operator is idle
-	w0, err := writes(ctx, b.e.Kube)
+	w0, err := bench.Writes(ctx, b.e.Kube, "kafkatopics")
 	if err != nil {
 		return 0, err
 	}
-	k0 := b.kafkaRequests()
+	k0 := b.kreqs.Snapshot()
 	start := time.Now()
 	if err := b.createAll(ctx, ns, n, nil); err != nil {
 		return 0, err
@@ -341,11 +282,11 @@ func (b *bench) operator(ctx context.Context, n int, dir string) (time.Duration,
 		time.Sleep(200 * time.Millisecond)
 	}
 	d := time.Since(start)
-	w1, _ := writes(ctx, b.e.Kube)
-	k1 := b.kafkaRequests()
-	rss := peakRSS(p.Pid())
+	w1, _ := bench.Writes(ctx, b.e.Kube, "kafkatopics")
+	k1 := b.kreqs.Snapshot()
+	rss := bench.PeakRSS(p.Pid())
 	if os.Getenv("BENCH_DEBUG") != "" {
-		fmt.Fprintf(os.Stderr, "writes by verb and code after the run:\n%s\n", breakdown(ctx, b.e.Kube))
+		fmt.Fprintf(os.Stderr, "writes by verb and code after the run:\n%s\n", bench.Breakdown(ctx, b.e.Kube, "kafkatopics"))
 		if log, err := os.ReadFile(p.LogFile); err == nil {
 			lines := strings.Split(string(log), "\n")
 			fmt.Fprintf(os.Stderr, "operator log (%d lines), first lines:\n%s\n", len(lines), strings.Join(lines[:min(12, len(lines))], "\n"))
@@ -354,10 +295,10 @@ func (b *bench) operator(ctx context.Context, n int, dir string) (time.Duration,
 
 	// Idle: two resync intervals with nothing to do.
 	time.Sleep(2*resync + time.Second)
-	w2, _ := writes(ctx, b.e.Kube)
-	idle := fmt.Sprintf("%d writes, %s in %s", w2-w1, diff(b.kafkaRequests(), k1), 2*resync+time.Second)
+	w2, _ := bench.Writes(ctx, b.e.Kube, "kafkatopics")
+	idle := fmt.Sprintf("%d writes, %s in %s", w2-w1, bench.Diff(b.kreqs.Snapshot(), k1), 2*resync+time.Second)
 	if w2 != w1 {
-		fmt.Fprintf(os.Stderr, "idle writes by verb and code: %s\n", breakdown(ctx, b.e.Kube))
+		fmt.Fprintf(os.Stderr, "idle writes by verb and code: %s\n", bench.Breakdown(ctx, b.e.Kube, "kafkatopics"))
 	}
 	if os.Getenv("BENCH_DEBUG") != "" {
 		if log, err := os.ReadFile(p.LogFile); err == nil {
@@ -365,37 +306,6 @@ func (b *bench) operator(ctx context.Context, n int, dir string) (time.Duration,
 		}
 	}
 	fmt.Printf("%-8s %-8d %9.1f %9.0f %12.2f %14s %10s %s\n", "operator", n, d.Seconds(), float64(n)/d.Seconds(),
-		float64(w1-w0)/float64(n), diff(k1, k0), rss, idle)
+		float64(w1-w0)/float64(n), bench.Diff(k1, k0), rss, idle)
 	return d, nil
-}
-
-// peakRSS is a process's peak resident set size (VmHWM).
-func peakRSS(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "?"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			f := strings.Fields(line)
-			kb, _ := strconv.Atoi(f[1])
-			return fmt.Sprintf("%d MiB", kb/1024)
-		}
-	}
-	return "?"
-}
-
-// breakdown lists the API server's kafkatopics request counters by verb, subresource and code.
-func breakdown(ctx context.Context, kube kubernetes.Interface) string {
-	raw, err := kube.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
-	if err != nil {
-		return err.Error()
-	}
-	var out []string
-	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.HasPrefix(line, "apiserver_request_total{") && strings.Contains(line, `resource="kafkatopics"`) {
-			out = append(out, line)
-		}
-	}
-	return strings.Join(out, "\n")
 }

@@ -1,0 +1,115 @@
+// Package bench holds what the benchmark commands share: API write counts from the API server's
+// own metrics, Kafka request counts from kfake, a process's peak RSS, and the output table.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kafkaplane/kafkaplane/e2e/kafkafake"
+)
+
+var mutatingVerbs = []string{`verb="POST"`, `verb="PUT"`, `verb="PATCH"`, `verb="DELETE"`, `verb="APPLY"`}
+
+// Writes reads the API server's count of mutating requests on the given resources.
+func Writes(ctx context.Context, kube kubernetes.Interface, resources ...string) (int64, error) {
+	lines, err := requestLines(ctx, kube, resources)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, line := range lines {
+		if !slices.ContainsFunc(mutatingVerbs, func(v string) bool { return strings.Contains(line, v) }) {
+			continue
+		}
+		f := strings.Fields(line)
+		v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+		total += int64(v)
+	}
+	return total, nil
+}
+
+// Breakdown lists the API server's request counters of the resources by verb, subresource and
+// code, for debugging a write count.
+func Breakdown(ctx context.Context, kube kubernetes.Interface, resources ...string) string {
+	lines, err := requestLines(ctx, kube, resources)
+	if err != nil {
+		return err.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func requestLines(ctx context.Context, kube kubernetes.Interface, resources []string) ([]string, error) {
+	raw, err := kube.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading API server metrics: %w", err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, "apiserver_request_total{") {
+			continue
+		}
+		if slices.ContainsFunc(resources, func(r string) bool { return strings.Contains(line, `resource="`+r+`"`) }) {
+			out = append(out, line)
+		}
+	}
+	return out, nil
+}
+
+// KafkaRequests counts the requests a kfake cluster serves, by API.
+type KafkaRequests struct{ n [128]atomic.Int64 }
+
+// Count starts counting kf's requests.
+func (k *KafkaRequests) Count(kf *kafkafake.Cluster) {
+	kf.Control(func(req kmsg.Request) (kmsg.Response, error, bool) {
+		k.n[req.Key()].Add(1)
+		return nil, nil, false
+	})
+}
+
+// Snapshot returns the counts so far by request name.
+func (k *KafkaRequests) Snapshot() map[string]int64 {
+	out := map[string]int64{}
+	for key := range k.n {
+		if v := k.n[key].Load(); v > 0 {
+			out[kmsg.NameForKey(int16(key))] = v
+		}
+	}
+	return out
+}
+
+// Diff prints the requests made between two snapshots, e.g. "CreateACLs=3 Metadata=1".
+func Diff(after, before map[string]int64) string {
+	var parts []string
+	for k, v := range after {
+		if d := v - before[k]; d > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", k, d))
+		}
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, " ")
+}
+
+// PeakRSS is a process's peak resident set size (VmHWM), e.g. "42 MiB".
+func PeakRSS(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.Atoi(f[1])
+			return fmt.Sprintf("%d MiB", kb/1024)
+		}
+	}
+	return "?"
+}
