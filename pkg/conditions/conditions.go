@@ -32,3 +32,8 @@ func IsReady(conds []metav1.Condition, generation int64) bool {
 	c := meta.FindStatusCondition(conds, v1beta1.ConditionReady)
 	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == generation
 }
+
+// Find returns the condition of a type, or nil.
+func Find(conds []metav1.Condition, conditionType string) *metav1.Condition {
+	return meta.FindStatusCondition(conds, conditionType)
+}

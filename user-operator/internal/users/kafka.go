@@ -2,9 +2,9 @@ package users
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -26,11 +26,12 @@ const ClusterResourceName = "kafka-cluster"
 
 // kafka makes Kafka hold the user's SCRAM credential, ACLs and quotas: only what differs from
 // the view is written, so a steady state costs no Kafka request.
-func (r *Reconciler) kafka(ctx context.Context, ku *v1beta1.KafkaUser, username string, cred credential) error {
+func (r *Reconciler) kafka(ctx context.Context, ku *v1beta1.KafkaUser, username string, cred credential) ([]string, error) {
 	logger := klog.FromContext(ctx)
+	var changes []string
 	has, err := r.Admin.HasSCRAM(username)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch {
 	case cred.scram:
@@ -38,54 +39,55 @@ func (r *Reconciler) kafka(ctx context.Context, ku *v1beta1.KafkaUser, username 
 			password := cred.password
 			if password == "" {
 				if password, err = r.readPassword(ctx, ku, cred.digest); err != nil {
-					return err
+					return changes, err
 				}
 			}
 			if err := r.Admin.AlterSCRAM(ctx, kafka.SCRAMChange{User: username, Password: password}); err != nil {
-				return err
+				return changes, err
 			}
 			r.scram.StoreWritten(ku.UID, cred.digest)
 			logger.V(1).Info("Set the SCRAM-SHA-512 credential")
-			r.Recorder.Eventf(ku, nil, corev1.EventTypeNormal, EventPasswordSet, "SetPassword", "set the SCRAM-SHA-512 credential of %s", username)
+			changes = append(changes, "set the SCRAM-SHA-512 credential")
 		}
 	case has:
 		// The spec says this principal has no password (e.g. it was a SCRAM user before).
 		if err := r.Admin.AlterSCRAM(ctx, kafka.SCRAMChange{User: username, Delete: true}); err != nil {
-			return err
+			return changes, err
 		}
 		r.scram.Forget(ku.UID)
+		changes = append(changes, "deleted the SCRAM-SHA-512 credential")
 	}
 
 	principal := "User:" + username
 	have, err := r.Admin.ACLs(principal)
 	if err != nil {
-		return err
+		return changes, err
 	}
 	create, remove := kafka.DiffACLs(DesiredACLs(ku, principal), have)
 	// New bindings first: a change never leaves the user without access it keeps.
 	if err := r.Admin.CreateACLs(ctx, create); err != nil {
-		return err
+		return changes, err
 	}
 	if err := r.Admin.DeleteACLs(ctx, remove); err != nil {
-		return err
+		return changes, err
 	}
 	if len(create)+len(remove) > 0 {
 		logger.V(1).Info("Updated ACLs", "created", len(create), "deleted", len(remove))
-		r.Recorder.Eventf(ku, nil, corev1.EventTypeNormal, EventACLsUpdated, "UpdateACLs", "created %d and deleted %d ACLs of %s", len(create), len(remove), principal)
+		changes = append(changes, fmt.Sprintf("created %d and deleted %d ACLs of %s", len(create), len(remove), principal))
 	}
 
 	haveQ, err := r.Admin.Quotas(username)
 	if err != nil {
-		return err
+		return changes, err
 	}
 	change := QuotaDiff(username, DesiredQuotas(ku), haveQ)
 	if err := r.Admin.AlterQuotas(ctx, change); err != nil {
-		return err
+		return changes, err
 	}
 	if len(change.Set)+len(change.Remove) > 0 {
-		r.Recorder.Eventf(ku, nil, corev1.EventTypeNormal, EventQuotasUpdated, "UpdateQuotas", "set %d and removed %d quotas of %s", len(change.Set), len(change.Remove), username)
+		changes = append(changes, fmt.Sprintf("set %d and removed %d quotas", len(change.Set), len(change.Remove)))
 	}
-	return nil
+	return changes, nil
 }
 
 // cleanUp removes a principal's ACLs, quotas and SCRAM credential.

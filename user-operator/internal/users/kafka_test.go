@@ -33,11 +33,11 @@ func TestDesiredACLs(t *testing.T) {
 	lit, pre := kmsg.ACLResourcePatternTypeLiteral, kmsg.ACLResourcePatternTypePrefixed
 	allow, deny := kmsg.ACLPermissionTypeAllow, kmsg.ACLPermissionTypeDeny
 	want := []kafka.ACL{
-		{p, kmsg.ACLResourceTypeTopic, "orders", lit, "*", kmsg.ACLOperationRead, allow},
-		{p, kmsg.ACLResourceTypeTopic, "orders", lit, "*", kmsg.ACLOperationDescribe, allow},
-		{p, kmsg.ACLResourceTypeGroup, "app-", pre, "10.0.0.1", kmsg.ACLOperationRead, deny},
-		{p, kmsg.ACLResourceTypeCluster, "kafka-cluster", lit, "*", kmsg.ACLOperationIdempotentWrite, allow},
-		{p, kmsg.ACLResourceTypeTransactionalId, "*", lit, "*", kmsg.ACLOperationAll, allow},
+		{Principal: p, ResourceType: kmsg.ACLResourceTypeTopic, ResourceName: "orders", PatternType: lit, Host: "*", Operation: kmsg.ACLOperationRead, Permission: allow},
+		{Principal: p, ResourceType: kmsg.ACLResourceTypeTopic, ResourceName: "orders", PatternType: lit, Host: "*", Operation: kmsg.ACLOperationDescribe, Permission: allow},
+		{Principal: p, ResourceType: kmsg.ACLResourceTypeGroup, ResourceName: "app-", PatternType: pre, Host: "10.0.0.1", Operation: kmsg.ACLOperationRead, Permission: deny},
+		{Principal: p, ResourceType: kmsg.ACLResourceTypeCluster, ResourceName: "kafka-cluster", PatternType: lit, Host: "*", Operation: kmsg.ACLOperationIdempotentWrite, Permission: allow},
+		{Principal: p, ResourceType: kmsg.ACLResourceTypeTransactionalId, ResourceName: "*", PatternType: lit, Host: "*", Operation: kmsg.ACLOperationAll, Permission: allow},
 	}
 	kafka.SortACLs(want)
 	if !reflect.DeepEqual(got, want) {

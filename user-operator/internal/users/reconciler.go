@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/conditions"
 	"github.com/kafkaplane/kafkaplane/pkg/controller"
 	"github.com/kafkaplane/kafkaplane/pkg/events"
 	"github.com/kafkaplane/kafkaplane/pkg/finalizers"
@@ -76,12 +78,11 @@ type Reconciler struct {
 	scram ownwrites.Memo[string]
 }
 
-// Event reasons.
+// Event reasons. A reconcile that changed something emits one EventUpdated listing the changes
+// (not one event per change: at 20,000 users events are a large share of the API writes);
+// warnings are emitted when the condition they explain is first written.
 const (
-	EventSecretWritten   = "SecretWritten"
-	EventPasswordSet     = "PasswordSet"
-	EventACLsUpdated     = "ACLsUpdated"
-	EventQuotasUpdated   = "QuotasUpdated"
+	EventUpdated         = "UserUpdated"
 	EventCleanedUp       = "CleanedUp"
 	EventInvalid         = "Invalid"
 	EventConflict        = "Conflict"
@@ -111,8 +112,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 	}
 	if winner := r.owner(ku); winner != nil {
 		msg := fmt.Sprintf("the principal %s is managed by %s/%s, which is older", username, winner.Namespace, winner.Name)
-		r.Recorder.Eventf(ku, nil, corev1.EventTypeWarning, EventConflict, "Reconcile", "%s", msg)
-		return controller.Result{}, r.status(ctx, ku, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonResourceConflict, msg))
+		return controller.Result{}, r.warn(ctx, ku, EventConflict, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonResourceConflict, msg))
 	}
 	if ku, err = r.patchFinalizer(ctx, ku, true); err != nil {
 		return controller.Result{}, err
@@ -134,14 +134,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 	case errors.Is(err, errCANotSynced):
 		return controller.Result{RequeueAfter: time.Second}, nil
 	case errors.As(err, &invalid):
-		r.Recorder.Eventf(ku, nil, corev1.EventTypeWarning, EventInvalid, "Reconcile", "%s", invalid.msg)
-		return controller.Result{}, r.status(ctx, ku, statusOf(ku, metav1.ConditionFalse, invalid.reason, invalid.msg))
+		return controller.Result{}, r.warn(ctx, ku, EventInvalid, statusOf(ku, metav1.ConditionFalse, invalid.reason, invalid.msg))
 	case err != nil:
-		r.Recorder.Eventf(ku, nil, corev1.EventTypeWarning, EventCredentialError, "Reconcile", "%v", err)
-		_ = r.status(ctx, ku, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonInternalError, err.Error()))
+		_ = r.warn(ctx, ku, EventCredentialError, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonInternalError, err.Error()))
 		return controller.Result{}, err
 	}
-	if err := r.kafka(ctx, ku, username, cred); err != nil {
+	changes, err := r.kafka(ctx, ku, username, cred)
+	if cred.change != "" {
+		changes = append([]string{cred.change}, changes...)
+	}
+	if len(changes) > 0 {
+		r.Recorder.Eventf(ku, nil, corev1.EventTypeNormal, EventUpdated, "Reconcile", "%s", strings.Join(changes, "; "))
+	}
+	if err != nil {
 		return controller.Result{}, r.kafkaError(ctx, ku, err)
 	}
 
@@ -217,9 +222,19 @@ func older(a, b *v1beta1.KafkaUser) bool {
 }
 
 func (r *Reconciler) kafkaError(ctx context.Context, ku *v1beta1.KafkaUser, err error) error {
-	r.Recorder.Eventf(ku, nil, corev1.EventTypeWarning, EventKafkaError, "Reconcile", "%v", err)
-	if serr := r.status(ctx, ku, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonKafkaError, err.Error())); serr != nil {
+	if serr := r.warn(ctx, ku, EventKafkaError, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonKafkaError, err.Error())); serr != nil {
 		return errors.Join(err, serr)
+	}
+	return err
+}
+
+// warn writes a not-Ready status and, when that status is new, a Warning event with its
+// message: a user stuck on the same problem does not add an event per retry or resync.
+func (r *Reconciler) warn(ctx context.Context, ku *v1beta1.KafkaUser, reason string, next v1beta1.KafkaUserStatus) error {
+	written, err := r.writeStatus(ctx, ku, next)
+	if written {
+		c := conditions.Find(next.Conditions, v1beta1.ConditionReady)
+		r.Recorder.Eventf(ku, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", c.Message)
 	}
 	return err
 }

@@ -29,6 +29,8 @@ type credential struct {
 	digest, password string
 	// renewAt is when a tls user's certificate falls due.
 	renewAt time.Time
+	// change says what this reconcile wrote, for the event; "" when nothing.
+	change string
 }
 
 // SecretComponent is the app.kubernetes.io/component of user Secrets.
@@ -59,6 +61,7 @@ func (r *Reconciler) credentials(ctx context.Context, ku *v1beta1.KafkaUser) (cr
 		if err != nil && !apierrors.IsNotFound(err) {
 			return credential{}, fmt.Errorf("deleting the Secret %s/%s the user no longer needs: %w", ku.Namespace, cached.Name, err)
 		}
+		return credential{change: "deleted the Secret the user no longer needs"}, nil
 	}
 	return credential{}, nil
 }
@@ -99,8 +102,8 @@ func (r *Reconciler) tls(ctx context.Context, ku *v1beta1.KafkaUser, cached *cor
 	if err := r.writeSecret(ctx, ku, cached, data, ann); err != nil {
 		return credential{}, err
 	}
-	r.Recorder.Eventf(ku, nil, corev1.EventTypeNormal, EventSecretWritten, "IssueCertificate", "issued a certificate valid until %s: %s", ann[credentials.AnnotationNotAfter], why)
-	return credential{secret: ku.Name, renewAt: credentials.RenewAt(ann, renewal)}, nil
+	return credential{secret: ku.Name, renewAt: credentials.RenewAt(ann, renewal),
+		change: fmt.Sprintf("issued a certificate valid until %s (%s)", ann[credentials.AnnotationNotAfter], why)}, nil
 }
 
 func (r *Reconciler) scramSecret(ctx context.Context, ku *v1beta1.KafkaUser, cached *corev1.Secret) (credential, error) {
@@ -153,8 +156,8 @@ func (r *Reconciler) scramSecret(ctx context.Context, ku *v1beta1.KafkaUser, cac
 	if err := r.writeSecret(ctx, ku, cached, data, ann); err != nil {
 		return credential{}, err
 	}
-	r.Recorder.Eventf(ku, nil, corev1.EventTypeNormal, EventSecretWritten, "WritePassword", "wrote the password Secret: %s", why)
-	return credential{secret: ku.Name, scram: true, digest: ann[credentials.AnnotationDigest], password: password}, nil
+	return credential{secret: ku.Name, scram: true, digest: ann[credentials.AnnotationDigest], password: password,
+		change: fmt.Sprintf("wrote the password Secret (%s)", why)}, nil
 }
 
 // readPassword reads the SCRAM password from the user's Secret, checking it is the data whose

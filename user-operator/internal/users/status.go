@@ -61,19 +61,25 @@ func statusOf(ku *v1beta1.KafkaUser, ready metav1.ConditionStatus, reason, msg s
 
 // status writes next unless the object or our last write already has it.
 func (r *Reconciler) status(ctx context.Context, ku *v1beta1.KafkaUser, next v1beta1.KafkaUserStatus) error {
+	_, err := r.writeStatus(ctx, ku, next)
+	return err
+}
+
+// writeStatus is status, also reporting whether it wrote.
+func (r *Reconciler) writeStatus(ctx context.Context, ku *v1beta1.KafkaUser, next v1beta1.KafkaUserStatus) (bool, error) {
 	if apiequality.Semantic.DeepEqual(next, ku.Status) {
-		return nil
+		return false, nil
 	}
 	if prev, ok := r.memo.Written(ku.UID); ok && apiequality.Semantic.DeepEqual(next, prev) {
-		return nil
+		return false, nil
 	}
 	raw, err := json.Marshal(next)
 	if err != nil {
-		return fmt.Errorf("encoding the status of %s/%s: %w", ku.Namespace, ku.Name, err)
+		return false, fmt.Errorf("encoding the status of %s/%s: %w", ku.Namespace, ku.Name, err)
 	}
 	fields := map[string]any{}
 	if err := json.Unmarshal(raw, &fields); err != nil {
-		return fmt.Errorf("encoding the status of %s/%s: %w", ku.Namespace, ku.Name, err)
+		return false, fmt.Errorf("encoding the status of %s/%s: %w", ku.Namespace, ku.Name, err)
 	}
 	// A merge patch leaves out what omitempty drops: clear those fields explicitly (a user
 	// that no longer has a Secret).
@@ -84,20 +90,20 @@ func (r *Reconciler) status(ctx context.Context, ku *v1beta1.KafkaUser, next v1b
 	}
 	body, err := json.Marshal(map[string]any{"status": fields})
 	if err != nil {
-		return fmt.Errorf("encoding the status of %s/%s: %w", ku.Namespace, ku.Name, err)
+		return false, fmt.Errorf("encoding the status of %s/%s: %w", ku.Namespace, ku.Name, err)
 	}
 	_, err = r.Client.KafkaplaneV1beta1().KafkaUsers(ku.Namespace).Patch(ctx, ku.Name, types.MergePatchType, body,
 		metav1.PatchOptions{FieldManager: r.Opts.FieldManager}, "status")
 	if apierrors.IsNotFound(err) {
 		r.memo.Forget(ku.UID)
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("updating the status of %s/%s: %w", ku.Namespace, ku.Name, err)
+		return false, fmt.Errorf("updating the status of %s/%s: %w", ku.Namespace, ku.Name, err)
 	}
 	r.memo.StoreWritten(ku.UID, next)
 	r.memo.Supersede(ku.UID, ku.ResourceVersion)
-	return nil
+	return true, nil
 }
 
 // patchFinalizer adds or removes our finalizer with a guarded JSON patch.
