@@ -90,9 +90,15 @@ sandbox: ## Run a local Kafkaplane: control plane, 3 simulated nodes, CRDs, the 
 ##@ Benchmarks (figures printed, never timed tests)
 
 BENCH_TOPICS_N ?= 1000,10000
+BENCH_USERS_TLS ?= 1000,20000
+BENCH_USERS_SCRAM ?= 1000
 
 .PHONY: bench
-bench: bench-topics ## All benchmarks.
+bench: bench-topics bench-users ## All benchmarks.
+
+.PHONY: bench-users
+bench-users: ## User operator vs. a bare-client floor: N tls and SCRAM KafkaUsers to Ready (BENCH_USERS_TLS, BENCH_USERS_SCRAM).
+	go run ./e2e/cmd/bench-users -tls $(BENCH_USERS_TLS) -scram $(BENCH_USERS_SCRAM)
 
 .PHONY: bench-topics
 bench-topics: ## Topic operator vs. a bare-client floor: N KafkaTopics to Ready (N=BENCH_TOPICS_N).

@@ -3,14 +3,19 @@ package integration
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -348,4 +353,213 @@ func TestTopicOperatorAdoptsTopics(t *testing.T) {
 		_, _, cfg, _ := kv.topic("payments")
 		return cfg["retention.ms"] == "120000", fmt.Errorf("configs %v", cfg)
 	})
+}
+
+// TestTopicOperatorReplicationFactorChange changes a topic's replication factor. kfake accepts
+// partition reassignments but never executes them, so the test checks what a real Kafka would be
+// asked — every partition moved to 3 distinct brokers, its current leader kept first — and the
+// status shown meanwhile; the plan's balancing is unit-tested in topic-operator/internal/kafka.
+func TestTopicOperatorReplicationFactorChange(t *testing.T) {
+	f := framework.Get(t)
+	ns := f.Namespace(t)
+	ctx := context.Background()
+	kf, adm := startKafka(t, kafkafake.Options{Brokers: 3})
+	var mu sync.Mutex
+	var plans []map[int32][]int32
+	kf.ControlKey(int16(kmsg.AlterPartitionAssignments), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		plan := map[int32][]int32{}
+		for _, tp := range req.(*kmsg.AlterPartitionAssignmentsRequest).Topics {
+			for _, p := range tp.Partitions {
+				if tp.Topic == "rf" {
+					plan[p.Partition] = p.Replicas
+				}
+			}
+		}
+		mu.Lock()
+		plans = append(plans, plan)
+		mu.Unlock()
+		return nil, nil, false
+	})
+	startTopicOperator(t, f, ns, kf.Bootstrap())
+	topicsAPI := f.Kafkaplane.KafkaplaneV1beta1().KafkaTopics(ns)
+	if _, err := topicsAPI.Create(ctx, kafkaTopic("rf", v1beta1.KafkaTopicSpec{Partitions: ptr.To[int32](3), Replicas: ptr.To[int32](1)}, nil), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitTopic(t, f, ns, "rf", v1beta1.ReasonReady)
+	md, err := adm.Metadata(ctx, "rf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaders := map[int32]int32{}
+	for p, pd := range md.Topics["rf"].Partitions {
+		leaders[p] = pd.Leader
+	}
+
+	setReplicas := func(n int32) {
+		t.Helper()
+		kt, err := topicsAPI.Get(ctx, "rf", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kt.Spec.Replicas = ptr.To(n)
+		if _, err := topicsAPI.Update(ctx, kt, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setReplicas(3)
+	var kt *v1beta1.KafkaTopic
+	framework.Eventually(t, 30*time.Second, "a reassignment to 3 replicas, shown in status", func() (bool, error) {
+		kt, err = topicsAPI.Get(ctx, "rf", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		mu.Lock()
+		n := len(plans)
+		mu.Unlock()
+		rc := kt.Status.ReplicasChange
+		_, ready := readyReason(kt)
+		return ready && rc != nil && rc.TargetReplicas == 3 && rc.State == "ongoing" && n > 0, fmt.Errorf("status %+v, %d requests", kt.Status, n)
+	})
+	mu.Lock()
+	plan := plans[0]
+	mu.Unlock()
+	if len(plan) != 3 {
+		t.Fatalf("plan %v does not move all 3 partitions", plan)
+	}
+	for p, replicas := range plan {
+		distinct := map[int32]bool{}
+		for _, b := range replicas {
+			distinct[b] = b >= 0 && b < 3
+		}
+		if len(replicas) != 3 || len(distinct) != 3 || slices.Contains(slices.Collect(maps.Values(distinct)), false) {
+			t.Errorf("partition %d: replicas %v are not 3 distinct brokers of 0..2", p, replicas)
+		}
+		if replicas[0] != leaders[p] {
+			t.Errorf("partition %d: replicas %v do not keep the leader %d first", p, replicas, leaders[p])
+		}
+	}
+
+	// More replicas than brokers: refused with a reason, nothing sent.
+	setReplicas(4)
+	kt = waitTopic(t, f, ns, "rf", v1beta1.ReasonInvalidSpec)
+	if c := meta.FindStatusCondition(kt.Status.Conditions, v1beta1.ConditionReady); !strings.Contains(c.Message, "needs 4 brokers") {
+		t.Errorf("message %q", c.Message)
+	}
+	// Back to the factor the topic has: nothing to change, the replicasChange goes.
+	setReplicas(1)
+	framework.Eventually(t, 30*time.Second, "replicasChange cleared", func() (bool, error) {
+		kt, err = topicsAPI.Get(ctx, "rf", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		r, _ := readyReason(kt)
+		return r == v1beta1.ReasonReady && kt.Status.ReplicasChange == nil, fmt.Errorf("status %+v", kt.Status)
+	})
+}
+
+// TestTopicOperatorKilledMidBatch kills the operator (SIGKILL) the moment a batched CreateTopics
+// of at least 10 topics reaches Kafka — Kafka then creates the topics, but the operator never hears back
+// nor writes a status — changes and deletes resources while it is down, restarts it, and checks
+// the exact end state: every topic once, with its partitions and config, every resource Ready,
+// the deleted one's topic gone.
+func TestTopicOperatorKilledMidBatch(t *testing.T) {
+	f := framework.Get(t)
+	ns := f.Namespace(t)
+	ctx := context.Background()
+	kf, adm := startKafka(t, kafkafake.Options{Brokers: 3})
+	topicsAPI := f.Kafkaplane.KafkaplaneV1beta1().KafkaTopics(ns)
+	const n = 150
+	name := func(i int) string { return fmt.Sprintf("batch-%03d", i) }
+	for i := range n {
+		spec := v1beta1.KafkaTopicSpec{Partitions: ptr.To[int32](2), Replicas: ptr.To[int32](1),
+			Config: map[string]v1beta1.ConfigValue{"retention.ms": v1beta1.ConfigValue(fmt.Sprint(60000 + i))}}
+		if _, err := topicsAPI.Create(ctx, kafkaTopic(name(i), spec, nil), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var op atomic.Pointer[localcluster.Process]
+	killed := make(chan int, 1)
+	var once sync.Once
+	kf.ControlKey(int16(kmsg.CreateTopics), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		if len(req.(*kmsg.CreateTopicsRequest).Topics) < 10 {
+			return nil, nil, false // wait for a real batch
+		}
+		once.Do(func() {
+			for op.Load() == nil {
+				time.Sleep(10 * time.Millisecond)
+			}
+			_ = syscall.Kill(op.Load().Pid(), syscall.SIGKILL)
+			killed <- len(req.(*kmsg.CreateTopicsRequest).Topics)
+		})
+		return nil, nil, false // Kafka still creates the topics of the request
+	})
+	op.Store(startOperator(t, f, "topic-operator", ns, kf.Bootstrap()))
+	var batch int
+	select {
+	case batch = <-killed:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the operator sent no CreateTopics of 10 topics or more")
+	}
+	select {
+	case <-op.Load().Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the killed operator did not exit")
+	}
+
+	// While it is down: one topic grows, one resource is deleted.
+	grown, err := topicsAPI.Get(ctx, name(7), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grown.Spec.Partitions = ptr.To[int32](5)
+	if _, err := topicsAPI.Update(ctx, grown, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := topicsAPI.Delete(ctx, name(9), metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	startOperator(t, f, "topic-operator", ns, kf.Bootstrap())
+	framework.Eventually(t, 60*time.Second, "every resource Ready after the restart", func() (bool, error) {
+		list, err := topicsAPI.List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		ready := 0
+		for i := range list.Items {
+			if _, ok := readyReason(&list.Items[i]); ok {
+				ready++
+			}
+		}
+		return ready == n-1 && len(list.Items) == n-1, fmt.Errorf("%d of %d resources Ready", ready, len(list.Items))
+	})
+	view := kafkaView{t: t, adm: adm}
+	for i := range n {
+		partitions, rf, configs, exists := view.topic(name(i))
+		switch {
+		case i == 9:
+			if exists {
+				t.Errorf("%s: the deleted resource's topic still exists", name(i))
+			}
+		case !exists:
+			t.Errorf("%s: missing in Kafka", name(i))
+		default:
+			want := 2
+			if i == 7 {
+				want = 5
+			}
+			if partitions != want || rf != 1 || configs["retention.ms"] != fmt.Sprint(60000+i) || len(configs) != 1 {
+				t.Errorf("%s: %d partitions, RF %d, configs %v", name(i), partitions, rf, configs)
+			}
+		}
+	}
+	listed, err := adm.ListTopics(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(listed.Names()); got != n-1 {
+		t.Errorf("Kafka has %d topics, want %d", got, n-1)
+	}
+	t.Logf("killed during a CreateTopics of %d topics", batch)
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -26,6 +27,10 @@ type Check func() error
 type Server struct {
 	addr     string
 	gatherer prometheus.Gatherer
+
+	// Profiling serves Go's pprof profiles under /debug/pprof/ (off by default: profiles reveal
+	// internals and cost CPU while taken). Set before Handler.
+	Profiling bool
 
 	mu       sync.RWMutex
 	ready    map[string]Check
@@ -58,6 +63,13 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", s.serveChecks(func() map[string]Check { return s.healthy }))
 	mux.HandleFunc("/readyz", s.serveChecks(func() map[string]Check { return s.ready }))
+	if s.Profiling {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }
 

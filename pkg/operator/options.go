@@ -26,6 +26,7 @@ type Options struct {
 	ResourceLabels  string
 	Kubeconfig      string
 	HTTPAddress     string
+	Profiling       bool
 	QPS             float64
 	Burst           int
 	Workers         int
@@ -61,6 +62,7 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig,
 		"path to a kubeconfig; default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account")
 	fs.StringVar(&o.HTTPAddress, "http-address", o.HTTPAddress, "address of the /metrics, /healthz and /readyz server")
+	fs.BoolVar(&o.Profiling, "profiling", false, "serve Go pprof profiles under /debug/pprof/ on the --http-address server")
 	fs.Float64Var(&o.QPS, "kube-api-qps", o.QPS, "queries per second to the Kubernetes API")
 	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "burst of queries to the Kubernetes API")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "parallel reconciles per controller")

@@ -74,6 +74,7 @@ func Run(ctx context.Context, o *Options, setup Setup) error {
 	}
 
 	srv := httpserver.New(o.HTTPAddress, reg)
+	srv.Profiling = o.Profiling
 	if err := srv.Listen(); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -26,6 +27,21 @@ type Topic struct {
 	Replicas int32
 	// Configs are the topic's dynamic configs (set on the topic, not inherited).
 	Configs map[string]string
+	// Assignment is each partition's replicas and Leaders each partition's leader; Brokers are
+	// the cluster's brokers (for a reassignment plan).
+	Assignment map[int32][]int32
+	Leaders    map[int32]int32
+	Brokers    []int32
+}
+
+// ReplicationFactorIs reports whether every partition has rf replicas.
+func (t Topic) ReplicationFactorIs(rf int32) bool {
+	for _, r := range t.Assignment {
+		if int32(len(r)) != rf {
+			return false
+		}
+	}
+	return true
 }
 
 // NewTopic is a topic to create. Partitions or Replicas of -1 take the broker's default.
@@ -151,6 +167,11 @@ func (a *Admin) describeBatch(ctx context.Context, names []string) ([]Topic, []e
 			configs[rc.Name] = m
 		}
 	}
+	brokers := make([]int32, 0, len(md.Brokers))
+	for _, b := range md.Brokers {
+		brokers = append(brokers, b.NodeID)
+	}
+	slices.Sort(brokers)
 	outs := make([]Topic, len(names))
 	errs := make([]error, len(names))
 	for i, n := range names {
@@ -161,7 +182,11 @@ func (a *Admin) describeBatch(ctx context.Context, names []string) ([]Topic, []e
 		case d.Err != nil:
 			errs[i] = fmt.Errorf("describing topic %s: %w", n, d.Err)
 		default:
-			t := Topic{Name: n, ID: d.ID.String(), Exists: true, Partitions: int32(len(d.Partitions)), Configs: configs[n]}
+			t := Topic{Name: n, ID: d.ID.String(), Exists: true, Partitions: int32(len(d.Partitions)), Configs: configs[n],
+				Assignment: make(map[int32][]int32, len(d.Partitions)), Leaders: make(map[int32]int32, len(d.Partitions)), Brokers: brokers}
+			for p, pd := range d.Partitions {
+				t.Assignment[p], t.Leaders[p] = pd.Replicas, pd.Leader
+			}
 			if p, ok := d.Partitions[0]; ok {
 				t.Replicas = int32(len(p.Replicas))
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -34,6 +35,8 @@ type Admin interface {
 	AlterConfigs(ctx context.Context, c kafka.ConfigChange) error
 	CreatePartitions(ctx context.Context, c kafka.PartitionsChange) error
 	Delete(ctx context.Context, name string) error
+	Reassign(ctx context.Context, topic string, plan map[int32][]int32) error
+	Reassigning(ctx context.Context, topic string, partitions int32) (bool, error)
 }
 
 // Options tune the reconciler.
@@ -142,11 +145,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 		return controller.Result{}, r.status(ctx, kt, name, id, metav1.ConditionFalse, v1beta1.ReasonNotSupported,
 			fmt.Sprintf("topic %s has %d partitions; decreasing partitions to %d is not supported", name, topic.Partitions, *p))
 	}
-	if rf := kt.Spec.Replicas; rf != nil && *rf != topic.Replicas {
-		return controller.Result{}, r.status(ctx, kt, name, id, metav1.ConditionFalse, v1beta1.ReasonNotSupported,
-			fmt.Sprintf("topic %s has replication factor %d; changing it to %d needs a partition reassignment, which this operator does not perform yet", name, topic.Replicas, *rf))
-	}
 	var changed []string
+	var res controller.Result
+	var rc *v1beta1.ReplicasChangeStatus
+	if rf := kt.Spec.Replicas; rf != nil && !topic.ReplicationFactorIs(*rf) {
+		var err error
+		if rc, err = r.changeReplicas(ctx, kt, topic, *rf); err != nil {
+			var invalid *invalidReplicas
+			if errors.As(err, &invalid) {
+				return controller.Result{}, r.status(ctx, kt, name, id, metav1.ConditionFalse, v1beta1.ReasonInvalidSpec, invalid.Error())
+			}
+			return controller.Result{}, r.kafkaError(ctx, kt, name, err)
+		}
+		// Kafka moves replicas in the background: look again until it is done.
+		res.RequeueAfter = reassignmentPoll
+	}
 	if p := kt.Spec.Partitions; p != nil && *p > topic.Partitions {
 		if err := r.Admin.CreatePartitions(ctx, kafka.PartitionsChange{Name: name, Total: *p}); err != nil {
 			return controller.Result{}, r.kafkaError(ctx, kt, name, err)
@@ -167,7 +180,36 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 		logger.Info("Updated topic", "changes", changed)
 		r.Recorder.Eventf(kt, nil, corev1.EventTypeNormal, reason, "Update", "topic %s: %s", name, strings.Join(changed, "; "))
 	}
-	return controller.Result{}, r.status(ctx, kt, name, id, metav1.ConditionTrue, v1beta1.ReasonReady, "")
+	return res, r.statusWith(ctx, kt, name, id, metav1.ConditionTrue, v1beta1.ReasonReady, "", rc)
+}
+
+// reassignmentPoll is how often a replication-factor change in progress is looked at.
+const reassignmentPoll = 10 * time.Second
+
+// invalidReplicas: the replication factor cannot be reached (e.g. too few brokers).
+type invalidReplicas struct{ error }
+
+// changeReplicas moves the topic to rf replicas by partition reassignment, unless Kafka is
+// already moving them, and returns the status to show meanwhile.
+func (r *Reconciler) changeReplicas(ctx context.Context, kt *v1beta1.KafkaTopic, topic kafka.Topic, rf int32) (*v1beta1.ReplicasChangeStatus, error) {
+	ongoing, err := r.Admin.Reassigning(ctx, topic.Name, topic.Partitions)
+	if err != nil {
+		return nil, err
+	}
+	if ongoing {
+		return &v1beta1.ReplicasChangeStatus{TargetReplicas: rf, State: "ongoing", Message: "Kafka is moving replicas"}, nil
+	}
+	plan, err := kafka.ReassignmentPlan(topic.Assignment, topic.Leaders, topic.Brokers, rf)
+	if err != nil {
+		return nil, &invalidReplicas{fmt.Errorf("topic %s: %w", topic.Name, err)}
+	}
+	if err := r.Admin.Reassign(ctx, topic.Name, plan); err != nil {
+		return nil, err
+	}
+	klog.FromContext(ctx).Info("Reassigning partitions to change the replication factor", "replicationFactor", rf, "partitions", len(plan))
+	r.Recorder.Eventf(kt, nil, corev1.EventTypeNormal, EventUpdated, "Reassign", "topic %s: moving %d partitions to replication factor %d", topic.Name, len(plan), rf)
+	return &v1beta1.ReplicasChangeStatus{TargetReplicas: rf, State: "ongoing",
+		Message: fmt.Sprintf("reassigning %d partitions to %d replicas", len(plan), rf)}, nil
 }
 
 // finalize deletes the topic (when deletion is on and the resource managed it) and removes the
@@ -272,7 +314,13 @@ func (r *Reconciler) kafkaError(ctx context.Context, kt *v1beta1.KafkaTopic, nam
 // without a resourceVersion precondition: the operator is the status's only writer, and a
 // cache that lags behind the finalizer patch must not turn every first write into a conflict.
 func (r *Reconciler) status(ctx context.Context, kt *v1beta1.KafkaTopic, name, id string, ready metav1.ConditionStatus, reason, msg string) error {
+	return r.statusWith(ctx, kt, name, id, ready, reason, msg, kt.Status.ReplicasChange)
+}
+
+// statusWith is status with the replicasChange to show (nil: none).
+func (r *Reconciler) statusWith(ctx context.Context, kt *v1beta1.KafkaTopic, name, id string, ready metav1.ConditionStatus, reason, msg string, rc *v1beta1.ReplicasChangeStatus) error {
 	next := *kt.Status.DeepCopy()
+	next.ReplicasChange = rc
 	next.ObservedGeneration = kt.Generation
 	next.TopicName = name
 	if id != "" {
@@ -285,7 +333,21 @@ func (r *Reconciler) status(ctx context.Context, kt *v1beta1.KafkaTopic, name, i
 	if prev, ok := r.memo.Written(kt.UID); ok && sameStatus(next, prev) {
 		return nil
 	}
-	body, err := json.Marshal(map[string]any{"status": next})
+	status := map[string]any{"status": next}
+	if next.ReplicasChange == nil && kt.Status.ReplicasChange != nil {
+		// omitempty leaves it out, and a merge patch would keep the old one: clear it.
+		raw, err := json.Marshal(next)
+		if err != nil {
+			return fmt.Errorf("encoding the status of %s/%s: %w", kt.Namespace, kt.Name, err)
+		}
+		fields := map[string]any{}
+		if err := json.Unmarshal(raw, &fields); err != nil {
+			return fmt.Errorf("encoding the status of %s/%s: %w", kt.Namespace, kt.Name, err)
+		}
+		fields["replicasChange"] = nil
+		status["status"] = fields
+	}
+	body, err := json.Marshal(status)
 	if err != nil {
 		return fmt.Errorf("encoding the status of %s/%s: %w", kt.Namespace, kt.Name, err)
 	}

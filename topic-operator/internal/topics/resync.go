@@ -78,7 +78,7 @@ func Drifted(kt *v1beta1.KafkaTopic, t kafka.Topic, leaveAlone []string) bool {
 	if p := kt.Spec.Partitions; p != nil && *p != t.Partitions {
 		return true
 	}
-	if rf := kt.Spec.Replicas; rf != nil && *rf != t.Replicas {
+	if rf := kt.Spec.Replicas; rf != nil && !t.ReplicationFactorIs(*rf) {
 		return true
 	}
 	return !Empty(ConfigDiff(t.Name, kt.Spec.Config, t.Configs, leaveAlone))

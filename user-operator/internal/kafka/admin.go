@@ -2,6 +2,9 @@ package kafka
 
 import (
 	"context"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha512"
 	"errors"
 	"fmt"
 	"sync"
@@ -35,6 +38,29 @@ type SCRAMChange struct {
 	Delete   bool
 }
 
+// salted is a SCRAM-SHA-512 credential ready to send: salting (4096 rounds of PBKDF2) is done by
+// the caller's goroutine, so a batch of many users is not salted one after another.
+type salted struct {
+	user                 string
+	salt, saltedPassword []byte
+	delete               bool
+}
+
+func salt(c SCRAMChange) (salted, error) {
+	if c.Delete {
+		return salted{user: c.User, delete: true}, nil
+	}
+	s := make([]byte, 24)
+	if _, err := rand.Read(s); err != nil {
+		return salted{}, fmt.Errorf("salting the password of %s: %w", c.User, err)
+	}
+	sp, err := pbkdf2.Key(sha512.New, c.Password, s, SCRAMIterations, sha512.Size)
+	if err != nil {
+		return salted{}, fmt.Errorf("salting the password of %s: %w", c.User, err)
+	}
+	return salted{user: c.User, salt: s, saltedPassword: sp}, nil
+}
+
 // Admin serves the user operator's Kafka calls for many concurrent reconciles: reads come from
 // the view, writes are batched across users and update the view.
 type Admin struct {
@@ -45,7 +71,7 @@ type Admin struct {
 	createACLs *batch.Batcher[[]ACL, struct{}]
 	deleteACLs *batch.Batcher[[]ACL, struct{}]
 	quotas     *batch.Batcher[QuotaChange, struct{}]
-	scram      *batch.Batcher[SCRAMChange, struct{}]
+	scram      *batch.Batcher[salted, struct{}]
 }
 
 // ErrNotLoaded is returned by reads before the first successful Refresh.
@@ -143,7 +169,11 @@ func (a *Admin) AlterQuotas(ctx context.Context, c QuotaChange) error {
 
 // AlterSCRAM sets or deletes one user's SCRAM-SHA-512 credential.
 func (a *Admin) AlterSCRAM(ctx context.Context, c SCRAMChange) error {
-	_, err := a.scram.Do(ctx, c)
+	s, err := salt(c)
+	if err != nil {
+		return err
+	}
+	_, err = a.scram.Do(ctx, s)
 	return err
 }
 
@@ -252,35 +282,36 @@ func (a *Admin) quotasBatch(ctx context.Context, ins []QuotaChange) ([]struct{},
 	return make([]struct{}, len(ins)), errs
 }
 
-func (a *Admin) scramBatch(ctx context.Context, ins []SCRAMChange) ([]struct{}, []error) {
+func (a *Admin) scramBatch(ctx context.Context, ins []salted) ([]struct{}, []error) {
 	errs := make([]error, len(ins))
 	// A user twice in one request fails both with DUPLICATE_RESOURCE: such calls go in rounds.
-	for _, round := range rounds(ins, func(c SCRAMChange) string { return c.User }) {
+	for _, round := range rounds(ins, func(c salted) string { return c.user }) {
 		var del []kadm.DeleteSCRAM
 		var upsert []kadm.UpsertSCRAM
 		for _, i := range round {
 			c := ins[i]
-			if c.Delete {
-				del = append(del, kadm.DeleteSCRAM{User: c.User, Mechanism: kadm.ScramSha512})
+			if c.delete {
+				del = append(del, kadm.DeleteSCRAM{User: c.user, Mechanism: kadm.ScramSha512})
 			} else {
-				upsert = append(upsert, kadm.UpsertSCRAM{User: c.User, Mechanism: kadm.ScramSha512, Iterations: SCRAMIterations, Password: c.Password})
+				upsert = append(upsert, kadm.UpsertSCRAM{User: c.user, Mechanism: kadm.ScramSha512, Iterations: SCRAMIterations,
+					Salt: c.salt, SaltedPassword: c.saltedPassword})
 			}
 		}
 		results, err := a.adm.AlterUserSCRAMs(ctx, del, upsert)
 		for _, i := range round {
 			c := ins[i]
-			r, ok := results[c.User]
+			r, ok := results[c.user]
 			switch {
 			case err != nil:
-				errs[i] = fmt.Errorf("altering the SCRAM credential of %s: %w", c.User, err)
+				errs[i] = fmt.Errorf("altering the SCRAM credential of %s: %w", c.user, err)
 			case !ok:
-				errs[i] = fmt.Errorf("altering the SCRAM credential of %s: no result", c.User)
-			case c.Delete && errors.Is(r.Err, kerr.ResourceNotFound):
-				a.view.scramSet(c.User, false) // already gone
+				errs[i] = fmt.Errorf("altering the SCRAM credential of %s: no result", c.user)
+			case c.delete && errors.Is(r.Err, kerr.ResourceNotFound):
+				a.view.scramSet(c.user, false) // already gone
 			case r.Err != nil:
-				errs[i] = fmt.Errorf("altering the SCRAM credential of %s: %w%s", c.User, r.Err, message(&r.ErrMessage))
+				errs[i] = fmt.Errorf("altering the SCRAM credential of %s: %w%s", c.user, r.Err, message(&r.ErrMessage))
 			default:
-				a.view.scramSet(c.User, !c.Delete)
+				a.view.scramSet(c.user, !c.delete)
 			}
 		}
 	}

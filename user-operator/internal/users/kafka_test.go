@@ -67,3 +67,16 @@ func TestQuotas(t *testing.T) {
 		t.Errorf("a steady state changes quotas: %+v", got)
 	}
 }
+
+func TestValidateRefusesANegativeMutationRate(t *testing.T) {
+	neg := resource.MustParse("-1")
+	ku := &v1beta1.KafkaUser{Spec: v1beta1.KafkaUserSpec{Quotas: &v1beta1.KafkaUserQuotas{ControllerMutationRate: &neg}}}
+	if validate(ku) == "" {
+		t.Error("a negative controllerMutationRate passes")
+	}
+	pos := resource.MustParse("500m")
+	ku.Spec.Quotas.ControllerMutationRate = &pos
+	if msg := validate(ku); msg != "" {
+		t.Errorf("a valid rate is refused: %s", msg)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -76,6 +77,8 @@ type Reconciler struct {
 	// scram remembers, per user UID, the digest of the Secret whose password was last set in
 	// Kafka. A SCRAM credential cannot be read back, so after a restart each is set once more.
 	scram ownwrites.Memo[string]
+	// written holds, per user UID, the Secret we last wrote until the cache shows it.
+	written sync.Map // types.UID → writtenSecret
 }
 
 // Event reasons. A reconcile that changed something emits one EventUpdated listing the changes
@@ -128,6 +131,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 		}
 	}
 
+	if msg := validate(ku); msg != "" {
+		return controller.Result{}, r.warn(ctx, ku, EventInvalid, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonInvalidSpec, msg))
+	}
 	cred, err := r.credentials(ctx, ku)
 	var invalid *invalidError
 	switch {
@@ -187,6 +193,7 @@ func (r *Reconciler) finalize(ctx context.Context, ku *v1beta1.KafkaUser) error 
 	if err == nil {
 		r.memo.Forget(ku.UID)
 		r.scram.Forget(ku.UID)
+		r.written.Delete(ku.UID)
 	}
 	return err
 }
@@ -244,6 +251,14 @@ func (r *Reconciler) now() time.Time {
 		return r.Now()
 	}
 	return time.Now()
+}
+
+// validate checks what admission cannot: a quantity's sign. Nothing changes for an invalid user.
+func validate(ku *v1beta1.KafkaUser) string {
+	if q := ku.Spec.Quotas; q != nil && q.ControllerMutationRate != nil && q.ControllerMutationRate.Sign() < 0 {
+		return fmt.Sprintf("spec.quotas.controllerMutationRate must not be negative, got %s; nothing was changed", q.ControllerMutationRate)
+	}
+	return ""
 }
 
 // errCANotSynced: the clients CA Secrets have not been read yet; the user is tried again soon.

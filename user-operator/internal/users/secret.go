@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -61,6 +62,7 @@ func (r *Reconciler) credentials(ctx context.Context, ku *v1beta1.KafkaUser) (cr
 		if err != nil && !apierrors.IsNotFound(err) {
 			return credential{}, fmt.Errorf("deleting the Secret %s/%s the user no longer needs: %w", ku.Namespace, cached.Name, err)
 		}
+		r.written.Delete(ku.UID)
 		return credential{change: "deleted the Secret the user no longer needs"}, nil
 	}
 	return credential{}, nil
@@ -173,13 +175,48 @@ func (r *Reconciler) readPassword(ctx context.Context, ku *v1beta1.KafkaUser, di
 	return string(s.Data[credentials.KeyPassword]), nil
 }
 
-// cachedSecret is the user's Secret as cached (data replaced by its digest), or nil.
+// cachedSecret is the user's Secret as cached (data replaced by its digest), or nil. A Secret
+// we wrote that the cache does not show yet stands in for the cached one, so that a reconcile
+// racing the watch does not write (and issue a certificate) again.
 func (r *Reconciler) cachedSecret(ku *v1beta1.KafkaUser) *corev1.Secret {
-	obj, ok, _ := r.Secrets.GetByKey(ku.Namespace, ku.Name)
-	if !ok {
-		return nil
+	var cached *corev1.Secret
+	if obj, ok, _ := r.Secrets.GetByKey(ku.Namespace, ku.Name); ok {
+		cached = obj.(*corev1.Secret)
 	}
-	return obj.(*corev1.Secret)
+	v, ok := r.written.Load(ku.UID)
+	if !ok {
+		return cached
+	}
+	w := v.(writtenSecret)
+	if r.now().Sub(w.at) > pendingFor || (cached != nil && !olderThan(cached.ResourceVersion, w.secret.ResourceVersion)) {
+		r.written.Delete(ku.UID)
+		return cached
+	}
+	return w.secret
+}
+
+// writtenSecret is a Secret we wrote (as the cache would hold it) and when.
+type writtenSecret struct {
+	secret *corev1.Secret
+	at     time.Time
+}
+
+// pendingFor bounds how long a written Secret stands in for a cache that does not show it
+// (a watch that relisted past our version never delivers it).
+const pendingFor = 30 * time.Second
+
+// olderThan compares resourceVersions as the integers etcd makes them; unparsable ones count
+// as caught up, so the cache is believed.
+func olderThan(a, b string) bool {
+	x, err1 := strconv.ParseUint(a, 10, 64)
+	y, err2 := strconv.ParseUint(b, 10, 64)
+	return err1 == nil && err2 == nil && x < y
+}
+
+// remember records a Secret just written.
+func (r *Reconciler) remember(ku *v1beta1.KafkaUser, s *corev1.Secret) {
+	obj, _ := credentials.CacheTransform(s)
+	r.written.Store(ku.UID, writtenSecret{secret: obj.(*corev1.Secret), at: r.now()})
 }
 
 // madeFor reports whether s was made by this operator for a KafkaUser of ku's name (this one,
@@ -212,9 +249,10 @@ func (r *Reconciler) writeSecret(ctx context.Context, ku *v1beta1.KafkaUser, cac
 			Type: corev1.SecretTypeOpaque,
 			Data: data,
 		}
-		_, err := secrets.Create(ctx, s, metav1.CreateOptions{FieldManager: r.Opts.FieldManager})
+		out, err := secrets.Create(ctx, s, metav1.CreateOptions{FieldManager: r.Opts.FieldManager})
 		if err == nil {
 			klog.FromContext(ctx).V(2).Info("Created the user Secret")
+			r.remember(ku, out)
 			return nil
 		}
 		if !apierrors.IsAlreadyExists(err) {
@@ -249,9 +287,11 @@ func (r *Reconciler) writeSecret(ctx context.Context, ku *v1beta1.KafkaUser, cac
 	if err != nil {
 		return fmt.Errorf("encoding the Secret patch: %w", err)
 	}
-	if _, err := secrets.Patch(ctx, ku.Name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: r.Opts.FieldManager}); err != nil {
+	out, err := secrets.Patch(ctx, ku.Name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: r.Opts.FieldManager})
+	if err != nil {
 		return fmt.Errorf("patching the Secret %s/%s: %w", ku.Namespace, ku.Name, err)
 	}
+	r.remember(ku, out)
 	klog.FromContext(ctx).V(2).Info("Patched the user Secret")
 	return nil
 }
