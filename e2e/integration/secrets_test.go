@@ -40,7 +40,7 @@ func TestSecretInformersStaySmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	owned := m.OwnedSecrets("kafkaplane.io/kind=KafkaUser", nil)
-	meta := m.SecretsMetadata()
+	meta := m.SecretsMetadata("")
 	m.StartInformers(t.Context())
 	defer m.ShutdownInformers()
 	if err := informers.WaitForSync(t.Context(), owned, meta); err != nil {

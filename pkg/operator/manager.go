@@ -42,9 +42,11 @@ type Manager struct {
 	mu            sync.Mutex
 	stopInformers []context.CancelFunc
 	ownedSecrets  []*informers.PerNamespace[kubeinformers.SharedInformerFactory] // label-filtered factories
-	controllers   []*controller.Controller
-	caches        []*informers.Multi
-	runnables     []func(ctx context.Context)
+	// label-filtered metadata factories
+	secretsMetadata []*informers.PerNamespace[metadatainformer.SharedInformerFactory]
+	controllers     []*controller.Controller
+	caches          []*informers.Multi
+	runnables       []func(ctx context.Context)
 }
 
 // NewManager builds a Manager for the options, with clients for cfg. Run does this; tests may too.
@@ -117,6 +119,9 @@ func (m *Manager) StartInformers(ctx context.Context) {
 	for _, p := range m.ownedSecrets {
 		p.Start(ctx)
 	}
+	for _, p := range m.secretsMetadata {
+		p.Start(ctx)
+	}
 }
 
 // ShutdownInformers stops every informer and waits for them.
@@ -133,6 +138,9 @@ func (m *Manager) ShutdownInformers() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, p := range m.ownedSecrets {
+		p.Shutdown()
+	}
+	for _, p := range m.secretsMetadata {
 		p.Shutdown()
 	}
 }

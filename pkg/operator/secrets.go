@@ -39,13 +39,20 @@ func (m *Manager) OwnedSecrets(labelSelector string, transform cache.TransformFu
 	})
 }
 
-// SecretsMetadata returns a metadata-only informer over every Secret of the watched namespaces:
-// names, labels and owners without data or annotations, so memory stays small however many
-// unrelated Secrets exist. Read a Secret's data with a GET when needed (password sources,
-// user-provided CAs).
-func (m *Manager) SecretsMetadata() *informers.Multi {
+// SecretsMetadata returns a metadata-only informer over the Secrets of the watched namespaces
+// that match labelSelector ("" for all): names, labels and owners without data or annotations,
+// so memory stays small however many unrelated Secrets exist. Read a Secret's data with a GET
+// when needed (password sources, user-provided CAs).
+func (m *Manager) SecretsMetadata(labelSelector string) *informers.Multi {
+	p := informers.NewPerNamespace(m.Namespaces, func(namespace string) metadatainformer.SharedInformerFactory {
+		return metadatainformer.NewFilteredSharedInformerFactory(m.Metadata, 0, namespace,
+			func(o *metav1.ListOptions) { o.LabelSelector = labelSelector })
+	})
+	m.mu.Lock()
+	m.secretsMetadata = append(m.secretsMetadata, p)
+	m.mu.Unlock()
 	gvr := corev1.SchemeGroupVersion.WithResource("secrets")
-	return informers.ForResource(m.MetadataInformers, func(f metadatainformer.SharedInformerFactory) cache.SharedIndexInformer {
+	return informers.ForResource(p, func(f metadatainformer.SharedInformerFactory) cache.SharedIndexInformer {
 		inf := f.ForResource(gvr).Informer()
 		_ = inf.SetTransform(informers.StripMetadataOnly) // fails only once started; we are before Start
 		return inf

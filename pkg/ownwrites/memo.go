@@ -53,6 +53,10 @@ func (m *Memo[S]) Written(uid types.UID) (S, bool) {
 // StoreWritten records the status just written for uid.
 func (m *Memo[S]) StoreWritten(uid types.UID, s S) { m.written.Store(uid, s) }
 
+// ForgetWritten drops the status remembered for uid, once the cache shows it (so that memory
+// does not grow with every object ever written).
+func (m *Memo[S]) ForgetWritten(uid types.UID) { m.written.Delete(uid) }
+
 // Forget drops everything about uid (the object is gone).
 func (m *Memo[S]) Forget(uid types.UID) {
 	m.written.Delete(uid)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -77,12 +78,18 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 	if err := kus.AddIndexers(users.Indexers); err != nil {
 		return err
 	}
+	admin.Managed = func(user string) bool {
+		objs, _ := kus.ByIndex(users.IndexName, strings.TrimPrefix(user, "CN="))
+		return len(objs) > 0
+	}
 	selector := v1beta1.LabelKind + "=" + v1beta1.KindKafkaUser
 	if m.Options.ResourceLabels != "" {
 		selector += "," + m.Options.ResourceLabels
 	}
 	owned := m.OwnedSecrets(selector, credentials.CacheTransform)
-	meta := m.SecretsMetadata()
+	// Password sources are the users' own Secrets: the ones this operator writes are cached
+	// above, not twice.
+	meta := m.SecretsMetadata(v1beta1.LabelKind + "!=" + v1beta1.KindKafkaUser)
 	ca := clientsca.New(m.Kube, c.CANamespace, c.CACert, c.CAKey)
 
 	rec := &users.Reconciler{Kube: m.Kube, Client: m.Kafkaplane, Users: kus, Secrets: owned, SecretsMetadata: meta,

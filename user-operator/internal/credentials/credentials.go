@@ -76,23 +76,30 @@ func Digest(data map[string][]byte) string {
 
 // CacheTransform is the informer transform of user Secrets: it records the digest of the data
 // in AnnotationObservedDigest and drops the data, so that keys and passwords never sit in the
-// operator's memory and 20,000 Secrets cost little.
+// operator's memory; it also keeps only the annotations the reconciler reads and drops the
+// labels (the cache is already filtered by them), so 20,000 Secrets cost little.
 func CacheTransform(obj any) (any, error) {
 	s, ok := obj.(*corev1.Secret)
 	if !ok {
 		return obj, nil
 	}
-	ann := make(map[string]string, len(s.Annotations)+1)
-	for k, v := range s.Annotations {
-		if k != corev1.LastAppliedConfigAnnotation {
+	ann := make(map[string]string, len(cachedAnnotations)+1)
+	for _, k := range cachedAnnotations {
+		if v, ok := s.Annotations[k]; ok {
 			ann[k] = v
 		}
 	}
 	ann[AnnotationObservedDigest] = Digest(s.Data)
 	s.Annotations = ann
+	s.Labels = nil
+	s.ManagedFields = nil
 	s.Data, s.StringData = nil, nil
 	return s, nil
 }
+
+// cachedAnnotations are the annotations of a user Secret that the reconciler reads.
+var cachedAnnotations = []string{AnnotationDigest, AnnotationNotBefore, AnnotationNotAfter, AnnotationValidityDays,
+	AnnotationPasswordSource, pki.AnnotationCertGeneration, pki.AnnotationKeyGeneration}
 
 // Intact reports whether a cached user Secret still holds the data the operator wrote.
 func Intact(cached *corev1.Secret) bool {

@@ -4,8 +4,9 @@
 package kafka
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -28,7 +29,19 @@ func (a ACL) String() string {
 
 // SortACLs orders bindings deterministically (for tests and stable requests).
 func SortACLs(acls []ACL) {
-	sort.Slice(acls, func(i, j int) bool { return acls[i].String() < acls[j].String() })
+	slices.SortFunc(acls, compareACLs)
+}
+
+func compareACLs(a, b ACL) int {
+	return cmp.Or(
+		cmp.Compare(a.Principal, b.Principal),
+		cmp.Compare(a.ResourceType, b.ResourceType),
+		cmp.Compare(a.ResourceName, b.ResourceName),
+		cmp.Compare(a.PatternType, b.PatternType),
+		cmp.Compare(a.Host, b.Host),
+		cmp.Compare(a.Operation, b.Operation),
+		cmp.Compare(a.Permission, b.Permission),
+	)
 }
 
 // DiffACLs returns the bindings of want missing from have and those of have missing from want.

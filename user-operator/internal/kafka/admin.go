@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -64,6 +65,11 @@ func salt(c SCRAMChange) (salted, error) {
 // Admin serves the user operator's Kafka calls for many concurrent reconciles: reads come from
 // the view, writes are batched across users and update the view.
 type Admin struct {
+	// Managed, when set, says which user names the operator manages: the view keeps only their
+	// ACLs, quotas and credentials, so memory follows the managed users, not everything Kafka
+	// holds. Set before the first Refresh.
+	Managed func(user string) bool
+
 	client     *kgo.Client
 	loading    sync.Mutex
 	adm        *kadm.Client
@@ -105,12 +111,21 @@ func (a *Admin) Run(ctx context.Context) {
 // Refresh re-reads ACLs, user quotas and SCRAM credentials from Kafka (three requests) and
 // replaces the view. Changes made with Kafka tools are seen from then on.
 func (a *Admin) Refresh(ctx context.Context) error {
-	acls, quotas, scram, err := describe(ctx, a.client, a.adm)
+	acls, quotas, scram, err := describe(ctx, a.client, a.adm, a.Managed)
 	if err != nil {
 		return err
 	}
 	a.view.replace(acls, quotas, scram)
 	return nil
+}
+
+// RefreshedAt is when the view was last read from Kafka. It holds only users managed then: for
+// a user created since, what Kafka had before (e.g. ACLs made with Kafka tools) is seen at the
+// next Refresh.
+func (a *Admin) RefreshedAt() time.Time {
+	a.view.mu.RLock()
+	defer a.view.mu.RUnlock()
+	return a.view.at
 }
 
 // Loaded reports whether a Refresh has succeeded.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -18,13 +20,16 @@ import (
 type view struct {
 	mu     sync.RWMutex
 	loaded bool
+	// at is when the view was last described.
+	at     time.Time
 	acls   map[string]map[ACL]struct{}
 	quotas map[string]map[string]float64
 	scram  map[string]bool
 }
 
 // describe reads everything the view holds with three requests.
-func describe(ctx context.Context, client *kgo.Client, adm *kadm.Client) (acls map[string]map[ACL]struct{}, quotas map[string]map[string]float64, scram map[string]bool, err error) {
+func describe(ctx context.Context, client *kgo.Client, adm *kadm.Client, managed func(user string) bool) (acls map[string]map[ACL]struct{}, quotas map[string]map[string]float64, scram map[string]bool, err error) {
+	keep := func(user string) bool { return managed == nil || managed(user) }
 	req := kmsg.NewPtrDescribeACLsRequest()
 	req.ResourceType = kmsg.ACLResourceTypeAny
 	req.ResourcePatternType = kmsg.ACLResourcePatternTypeAny
@@ -40,6 +45,9 @@ func describe(ctx context.Context, client *kgo.Client, adm *kadm.Client) (acls m
 	acls = map[string]map[ACL]struct{}{}
 	for _, r := range resp.Resources {
 		for _, b := range r.ACLs {
+			if user, ok := strings.CutPrefix(b.Principal, "User:"); !ok || !keep(user) {
+				continue
+			}
 			a := ACL{Principal: b.Principal, ResourceType: r.ResourceType, ResourceName: r.ResourceName,
 				PatternType: r.ResourcePatternType, Host: b.Host, Operation: b.Operation, Permission: b.PermissionType}
 			if acls[a.Principal] == nil {
@@ -55,7 +63,7 @@ func describe(ctx context.Context, client *kgo.Client, adm *kadm.Client) (acls m
 	}
 	quotas = map[string]map[string]float64{}
 	for _, q := range described {
-		if len(q.Entity) != 1 || q.Entity[0].Type != "user" || q.Entity[0].Name == nil {
+		if len(q.Entity) != 1 || q.Entity[0].Type != "user" || q.Entity[0].Name == nil || !keep(*q.Entity[0].Name) {
 			continue // defaults and user+client-id quotas are not ours
 		}
 		vals := map[string]float64{}
@@ -71,6 +79,9 @@ func describe(ctx context.Context, client *kgo.Client, adm *kadm.Client) (acls m
 	}
 	scram = map[string]bool{}
 	for user, d := range creds {
+		if !keep(user) {
+			continue
+		}
 		for _, c := range d.CredInfos {
 			if c.Mechanism == kadm.ScramSha512 {
 				scram[user] = true
@@ -83,7 +94,7 @@ func describe(ctx context.Context, client *kgo.Client, adm *kadm.Client) (acls m
 func (v *view) replace(acls map[string]map[ACL]struct{}, quotas map[string]map[string]float64, scram map[string]bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.acls, v.quotas, v.scram, v.loaded = acls, quotas, scram, true
+	v.acls, v.quotas, v.scram, v.loaded, v.at = acls, quotas, scram, true, time.Now()
 }
 
 func (v *view) isLoaded() bool {

@@ -30,6 +30,8 @@ import (
 // Admin is the Kafka side the reconciler needs (kafka.Admin batches and caches it).
 type Admin interface {
 	EnsureLoaded(ctx context.Context) error
+	Refresh(ctx context.Context) error
+	RefreshedAt() time.Time
 	ACLs(principal string) ([]kafka.ACL, error)
 	Quotas(user string) (map[string]float64, error)
 	HasSCRAM(user string) (bool, error)
@@ -149,7 +151,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 	if cred.change != "" {
 		changes = append([]string{cred.change}, changes...)
 	}
-	if len(changes) > 0 {
+	// A new user's first provisioning is recorded by its status, not an event: at 20,000 users
+	// those events would be as many API writes again, and the event recorder keeps each one in
+	// memory for minutes. Changes to existing users and repairs are events.
+	if len(changes) > 0 && ku.Status.ObservedGeneration > 0 {
 		r.Recorder.Eventf(ku, nil, corev1.EventTypeNormal, EventUpdated, "Reconcile", "%s", strings.Join(changes, "; "))
 	}
 	if err != nil {
@@ -182,6 +187,13 @@ func (r *Reconciler) finalize(ctx context.Context, ku *v1beta1.KafkaUser) error 
 		}
 		if err := r.Admin.EnsureLoaded(ctx); err != nil {
 			return r.kafkaError(ctx, ku, err)
+		}
+		// The view keeps only users managed when it was read: a user younger than the view may
+		// have had ACLs before; read Kafka again so that cleaning up misses none.
+		if !ku.CreationTimestamp.Time.Before(r.Admin.RefreshedAt().Add(-clockSkew)) {
+			if err := r.Admin.Refresh(ctx); err != nil {
+				return r.kafkaError(ctx, ku, err)
+			}
 		}
 		if err := r.cleanUp(ctx, username); err != nil {
 			return r.kafkaError(ctx, ku, err)
@@ -260,6 +272,9 @@ func validate(ku *v1beta1.KafkaUser) string {
 	}
 	return ""
 }
+
+// clockSkew allowed between the API server's timestamps and ours.
+const clockSkew = 10 * time.Second
 
 // errCANotSynced: the clients CA Secrets have not been read yet; the user is tried again soon.
 var errCANotSynced = errors.New("the clients CA has not been read yet")

@@ -68,6 +68,7 @@ func (r *Reconciler) status(ctx context.Context, ku *v1beta1.KafkaUser, next v1b
 // writeStatus is status, also reporting whether it wrote.
 func (r *Reconciler) writeStatus(ctx context.Context, ku *v1beta1.KafkaUser, next v1beta1.KafkaUserStatus) (bool, error) {
 	if apiequality.Semantic.DeepEqual(next, ku.Status) {
+		r.memo.ForgetWritten(ku.UID) // the cache shows it: no need to remember
 		return false, nil
 	}
 	if prev, ok := r.memo.Written(ku.UID); ok && apiequality.Semantic.DeepEqual(next, prev) {
