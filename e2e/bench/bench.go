@@ -10,11 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kafkaplane/kafkaplane/e2e/kafkafake"
+	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
 )
 
 var mutatingVerbs = []string{`verb="POST"`, `verb="PUT"`, `verb="PATCH"`, `verb="DELETE"`, `verb="APPLY"`}
@@ -126,4 +128,26 @@ func CPUSeconds(pid int) float64 {
 	ut, _ := strconv.ParseFloat(f[11], 64)
 	st, _ := strconv.ParseFloat(f[12], 64)
 	return (ut + st) / 100 // USER_HZ is 100 on Linux
+}
+
+// WaitReady polls ready (the number of resources Ready) every 200ms until it reaches n. It fails
+// when the operator process exits or after 30 minutes.
+func WaitReady(ctx context.Context, p *localcluster.Process, n int, ready func(context.Context) (int, error)) error {
+	start := time.Now()
+	for {
+		got, err := ready(ctx)
+		if err != nil {
+			return err
+		}
+		if got == n {
+			return nil
+		}
+		if exited, _ := p.Exited(); exited {
+			return fmt.Errorf("the operator exited (log %s)", p.LogFile)
+		}
+		if time.Since(start) > 30*time.Minute {
+			return fmt.Errorf("only %d of %d Ready after 30 minutes", got, n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -3,11 +3,14 @@
 package finalizers
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Has reports whether obj carries the finalizer.
@@ -87,4 +90,31 @@ func patch(obj metav1.Object, next []string) ([]byte, error) {
 		return nil, fmt.Errorf("encoding finalizer patch: %w", err)
 	}
 	return b, nil
+}
+
+// Patcher is a typed client's Patch method, e.g. client.KafkaplaneV1beta1().KafkaTopics(ns).Patch.
+type Patcher[T metav1.Object] func(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (T, error)
+
+// Set adds (add) or removes the finalizer on obj with a guarded JSON patch sent through patch.
+// It returns the patched object and true when it wrote; obj and false when nothing needed
+// changing or the object is gone.
+func Set[T metav1.Object](ctx context.Context, obj T, finalizer string, add bool, patch Patcher[T], fieldManager string) (T, bool, error) {
+	var data []byte
+	var err error
+	if add {
+		data, err = AddPatch(obj, finalizer)
+	} else {
+		data, err = RemovePatch(obj, finalizer)
+	}
+	if err != nil || data == nil {
+		return obj, false, err
+	}
+	patched, err := patch(ctx, obj.GetName(), types.JSONPatchType, data, metav1.PatchOptions{FieldManager: fieldManager})
+	if apierrors.IsNotFound(err) {
+		return obj, false, nil
+	}
+	if err != nil {
+		return obj, false, fmt.Errorf("patching the finalizers of %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
+	}
+	return patched, true, nil
 }

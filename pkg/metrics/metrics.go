@@ -3,6 +3,8 @@
 package metrics
 
 import (
+	"fmt"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -54,4 +56,17 @@ func NewRegistry() *Registry {
 	wq := newWorkqueueProvider()
 	wq.register(reg)
 	return &Registry{Registry: reg, Controller: c, Workqueue: wq}
+}
+
+// BatchSizes registers <namespace>_<subsystem>_kafka_batch_size, a histogram of the resources
+// per Kafka admin request by operation, and returns the function that observes one batch.
+func (r *Registry) BatchSizes(subsystem, help string) (func(op string, n int), error) {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: Namespace, Subsystem: subsystem, Name: "kafka_batch_size", Help: help,
+		Buckets: prometheus.ExponentialBuckets(1, 4, 7),
+	}, []string{"operation"})
+	if err := r.Register(h); err != nil {
+		return nil, fmt.Errorf("registering %s batch sizes: %w", subsystem, err)
+	}
+	return func(op string, n int) { h.WithLabelValues(op).Observe(float64(n)) }, nil
 }

@@ -259,7 +259,7 @@ func (b *runner) operator(ctx context.Context, n int, dir string) (time.Duration
 	if err := b.createAll(ctx, ns, n, nil); err != nil {
 		return 0, err
 	}
-	for {
+	err = bench.WaitReady(ctx, p, n, func(ctx context.Context) (int, error) {
 		list, err := b.kp.KafkaplaneV1beta1().KafkaTopics(ns).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
 		if err != nil {
 			return 0, err
@@ -270,16 +270,10 @@ func (b *runner) operator(ctx context.Context, n int, dir string) (time.Duration
 				ready++
 			}
 		}
-		if ready == n {
-			break
-		}
-		if exited, _ := p.Exited(); exited {
-			return 0, fmt.Errorf("the operator exited (log %s)", p.LogFile)
-		}
-		if time.Since(start) > 30*time.Minute {
-			return 0, fmt.Errorf("only %d of %d Ready after 30 minutes", ready, n)
-		}
-		time.Sleep(200 * time.Millisecond)
+		return ready, nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	d := time.Since(start)
 	w1, _ := bench.Writes(ctx, b.e.Kube, "kafkatopics")

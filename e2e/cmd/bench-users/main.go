@@ -96,6 +96,9 @@ func run(tlsCounts, scramCounts string) error {
 	if r.ca, err = pki.NewCA("bench-clients-ca", 365*24*time.Hour, time.Now()); err != nil {
 		return err
 	}
+	if l := os.Getenv("BENCH_GOMEMLIMIT"); l != "" {
+		fmt.Printf("operator runs with GOMEMLIMIT=%s\n", l)
+	}
 	fmt.Printf("%-8s %-6s %-7s %9s %9s %12s %10s %s\n", "run", "auth", "N", "seconds", "users/s", "writes/user", "peak RSS", "kafka requests / idle resync")
 	for _, c := range []struct {
 		auth   v1beta1.UserAuthenticationType
@@ -382,7 +385,13 @@ func (r *runner) operator(ctx context.Context, auth v1beta1.UserAuthenticationTy
 	if w := os.Getenv("BENCH_WORKERS"); w != "" {
 		args = append(args, "--workers="+w)
 	}
-	p, err := localcluster.StartProcess("bench-user-operator-"+ns, r.dir, nil, r.bin, args...)
+	// BENCH_GOMEMLIMIT runs the operator with GOMEMLIMIT, as a Deployment with a memory limit
+	// sets it (e.g. 120MiB under a 150Mi limit).
+	var env []string
+	if l := os.Getenv("BENCH_GOMEMLIMIT"); l != "" {
+		env = append(env, "GOMEMLIMIT="+l)
+	}
+	p, err := localcluster.StartProcess("bench-user-operator-"+ns, r.dir, env, r.bin, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -400,7 +409,7 @@ func (r *runner) operator(ctx context.Context, auth v1beta1.UserAuthenticationTy
 	if err := r.createAll(ctx, ns, auth, n, nil); err != nil {
 		return 0, err
 	}
-	for {
+	err = bench.WaitReady(ctx, p, n, func(ctx context.Context) (int, error) {
 		list, err := r.kp.KafkaplaneV1beta1().KafkaUsers(ns).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
 		if err != nil {
 			return 0, err
@@ -411,16 +420,10 @@ func (r *runner) operator(ctx context.Context, auth v1beta1.UserAuthenticationTy
 				ready++
 			}
 		}
-		if ready == n {
-			break
-		}
-		if exited, _ := p.Exited(); exited {
-			return 0, fmt.Errorf("the operator exited (log %s)", p.LogFile)
-		}
-		if time.Since(start) > 30*time.Minute {
-			return 0, fmt.Errorf("only %d of %d Ready after 30 minutes", ready, n)
-		}
-		time.Sleep(200 * time.Millisecond)
+		return ready, nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	d := time.Since(start)
 	w1, _ := bench.Writes(ctx, r.e.Kube, resources...)

@@ -6,11 +6,9 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -20,7 +18,6 @@ import (
 	"github.com/kafkaplane/kafkaplane/pkg/controller"
 	"github.com/kafkaplane/kafkaplane/pkg/informers"
 	"github.com/kafkaplane/kafkaplane/pkg/kafka/client"
-	"github.com/kafkaplane/kafkaplane/pkg/metrics"
 	"github.com/kafkaplane/kafkaplane/pkg/operator"
 	"github.com/kafkaplane/kafkaplane/topic-operator/internal/kafka"
 	"github.com/kafkaplane/kafkaplane/topic-operator/internal/topics"
@@ -58,15 +55,11 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 	if err != nil {
 		return err
 	}
-	batchSizes := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Namespace: metrics.Namespace, Subsystem: "topic_operator", Name: "kafka_batch_size",
-		Help:    "Topics per Kafka admin request, by operation.",
-		Buckets: prometheus.ExponentialBuckets(1, 4, 7),
-	}, []string{"operation"})
-	if err := m.Metrics.Register(batchSizes); err != nil {
-		return fmt.Errorf("registering metrics: %w", err)
+	observe, err := m.Metrics.BatchSizes("topic_operator", "Topics per Kafka admin request, by operation.")
+	if err != nil {
+		return err
 	}
-	admin := kafka.NewAdmin(kc, func(op string, n int) { batchSizes.WithLabelValues(op).Observe(float64(n)) })
+	admin := kafka.NewAdmin(kc, observe)
 
 	kts := m.KafkaTopics()
 	if err := kts.AddIndexers(topics.Indexers); err != nil {

@@ -279,27 +279,15 @@ func older(a, b *v1beta1.KafkaTopic) bool {
 // patchFinalizer adds or removes the finalizer and returns the object as it now is (kt itself
 // when nothing had to change).
 func (r *Reconciler) patchFinalizer(ctx context.Context, kt *v1beta1.KafkaTopic, add bool) (*v1beta1.KafkaTopic, error) {
-	var patch []byte
-	var err error
-	if add {
-		patch, err = finalizers.AddPatch(kt, v1beta1.FinalizerTopicOperator)
-	} else {
-		patch, err = finalizers.RemovePatch(kt, v1beta1.FinalizerTopicOperator)
+	patched, wrote, err := finalizers.Set(ctx, kt, FinalizerName, add, r.Client.KafkaplaneV1beta1().KafkaTopics(kt.Namespace).Patch, r.Opts.FieldManager)
+	if wrote {
+		r.memo.Supersede(kt.UID, kt.ResourceVersion)
 	}
-	if err != nil || patch == nil {
-		return kt, err
-	}
-	patched, err := r.Client.KafkaplaneV1beta1().KafkaTopics(kt.Namespace).Patch(ctx, kt.Name, types.JSONPatchType, patch,
-		metav1.PatchOptions{FieldManager: r.Opts.FieldManager})
-	if apierrors.IsNotFound(err) {
-		return kt, nil
-	}
-	if err != nil {
-		return kt, fmt.Errorf("patching the finalizer of %s/%s: %w", kt.Namespace, kt.Name, err)
-	}
-	r.memo.Supersede(kt.UID, kt.ResourceVersion)
-	return patched, nil
+	return patched, err
 }
+
+// FinalizerName is this operator's finalizer.
+const FinalizerName = v1beta1.FinalizerTopicOperator
 
 // kafkaError reports a Kafka failure in status and returns it, so the key is retried with
 // backoff.

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/client-go/tools/cache"
@@ -18,7 +17,6 @@ import (
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/controller"
 	"github.com/kafkaplane/kafkaplane/pkg/kafka/client"
-	"github.com/kafkaplane/kafkaplane/pkg/metrics"
 	"github.com/kafkaplane/kafkaplane/pkg/operator"
 	"github.com/kafkaplane/kafkaplane/user-operator/internal/clientsca"
 	"github.com/kafkaplane/kafkaplane/user-operator/internal/credentials"
@@ -64,22 +62,24 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 	if err != nil {
 		return err
 	}
-	batchSizes := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Namespace: metrics.Namespace, Subsystem: "user_operator", Name: "kafka_batch_size",
-		Help:    "Users per Kafka admin request, by operation.",
-		Buckets: prometheus.ExponentialBuckets(1, 4, 7),
-	}, []string{"operation"})
-	if err := m.Metrics.Register(batchSizes); err != nil {
-		return fmt.Errorf("registering metrics: %w", err)
+	observe, err := m.Metrics.BatchSizes("user_operator", "Users per Kafka admin request, by operation.")
+	if err != nil {
+		return err
 	}
-	admin := kafka.NewAdmin(kc, func(op string, n int) { batchSizes.WithLabelValues(op).Observe(float64(n)) })
+	admin := kafka.NewAdmin(kc, observe)
 
 	kus := m.KafkaUsers()
-	if err := kus.AddIndexers(users.Indexers); err != nil {
+	single := len(m.Namespaces) == 1
+	if err := kus.AddIndexers(users.IndexersFor(single)); err != nil {
 		return err
 	}
 	admin.Managed = func(user string) bool {
-		objs, _ := kus.ByIndex(users.IndexName, strings.TrimPrefix(user, "CN="))
+		name := strings.TrimPrefix(user, "CN=")
+		if single {
+			_, ok, _ := kus.GetByKey(m.Namespaces[0], name)
+			return ok
+		}
+		objs, _ := kus.ByIndex(users.IndexName, name)
 		return len(objs) > 0
 	}
 	selector := v1beta1.LabelKind + "=" + v1beta1.KindKafkaUser
@@ -92,7 +92,7 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 	meta := m.SecretsMetadata(v1beta1.LabelKind + "!=" + v1beta1.KindKafkaUser)
 	ca := clientsca.New(m.Kube, c.CANamespace, c.CACert, c.CAKey)
 
-	rec := &users.Reconciler{Kube: m.Kube, Client: m.Kafkaplane, Users: kus, Secrets: owned, SecretsMetadata: meta,
+	rec := &users.Reconciler{Kube: m.Kube, Client: m.Kafkaplane, Users: kus, SingleNamespace: single, Secrets: owned, SecretsMetadata: meta,
 		CA: ca, Admin: admin, Recorder: m.Recorder,
 		Opts: users.Options{ValidityDays: int32(c.ValidityDays), RenewalDays: int32(c.RenewalDays), FieldManager: m.FieldManager}}
 	keys := func() []controller.Key { return kus.Keys() }

@@ -193,65 +193,76 @@ func (a *Admin) AlterSCRAM(ctx context.Context, c SCRAMChange) error {
 }
 
 func (a *Admin) createACLsBatch(ctx context.Context, ins [][]ACL) ([]struct{}, []error) {
-	req := kmsg.NewPtrCreateACLsRequest()
-	for _, acls := range ins {
-		for _, acl := range acls {
+	return aclBatch(ins, "creating", func(all []ACL) ([]aclResult, error) {
+		req := kmsg.NewPtrCreateACLsRequest()
+		for _, acl := range all {
 			req.Creations = append(req.Creations, acl.creation())
 		}
-	}
-	errs := make([]error, len(ins))
-	resp, err := req.RequestWith(ctx, a.client)
-	if err != nil {
-		return fill(errs, fmt.Errorf("creating ACLs: %w", err))
-	}
-	if len(resp.Results) != len(req.Creations) {
-		return fill(errs, fmt.Errorf("creating ACLs: %d results for %d creations", len(resp.Results), len(req.Creations)))
-	}
-	i := 0
-	for n, acls := range ins {
-		var created []ACL
-		for _, acl := range acls {
-			r := resp.Results[i]
-			i++
-			if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
-				errs[n] = errors.Join(errs[n], fmt.Errorf("creating ACL %s: %w%s", acl, err, message(r.ErrorMessage)))
-				continue
-			}
-			created = append(created, acl)
+		resp, err := req.RequestWith(ctx, a.client)
+		if err != nil {
+			return nil, err
 		}
-		a.view.aclsCreated(created)
-	}
-	return make([]struct{}, len(ins)), errs
+		out := make([]aclResult, len(resp.Results))
+		for i, r := range resp.Results {
+			out[i] = aclResult{r.ErrorCode, r.ErrorMessage}
+		}
+		return out, nil
+	}, a.view.aclsCreated)
 }
 
 func (a *Admin) deleteACLsBatch(ctx context.Context, ins [][]ACL) ([]struct{}, []error) {
-	req := kmsg.NewPtrDeleteACLsRequest()
-	for _, acls := range ins {
-		for _, acl := range acls {
+	return aclBatch(ins, "deleting", func(all []ACL) ([]aclResult, error) {
+		req := kmsg.NewPtrDeleteACLsRequest()
+		for _, acl := range all {
 			req.Filters = append(req.Filters, acl.filter())
 		}
+		resp, err := req.RequestWith(ctx, a.client)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]aclResult, len(resp.Results))
+		for i, r := range resp.Results {
+			out[i] = aclResult{r.ErrorCode, r.ErrorMessage}
+		}
+		return out, nil
+	}, a.view.aclsDeleted)
+}
+
+// aclResult is Kafka's answer for one binding.
+type aclResult struct {
+	code int16
+	msg  *string
+}
+
+// aclBatch sends the bindings of every call in one request (send answers each binding, in
+// order), gives each call the errors of its own bindings, and applies the successful ones to
+// the view.
+func aclBatch(ins [][]ACL, what string, send func([]ACL) ([]aclResult, error), apply func([]ACL)) ([]struct{}, []error) {
+	var all []ACL
+	for _, acls := range ins {
+		all = append(all, acls...)
 	}
 	errs := make([]error, len(ins))
-	resp, err := req.RequestWith(ctx, a.client)
-	if err != nil {
-		return fill(errs, fmt.Errorf("deleting ACLs: %w", err))
+	results, err := send(all)
+	if err == nil && len(results) != len(all) {
+		err = fmt.Errorf("%d results for %d bindings", len(results), len(all))
 	}
-	if len(resp.Results) != len(req.Filters) {
-		return fill(errs, fmt.Errorf("deleting ACLs: %d results for %d filters", len(resp.Results), len(req.Filters)))
+	if err != nil {
+		return fill(errs, fmt.Errorf("%s ACLs: %w", what, err))
 	}
 	i := 0
 	for n, acls := range ins {
-		var deleted []ACL
+		var done []ACL
 		for _, acl := range acls {
-			r := resp.Results[i]
+			r := results[i]
 			i++
-			if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
-				errs[n] = errors.Join(errs[n], fmt.Errorf("deleting ACL %s: %w%s", acl, err, message(r.ErrorMessage)))
+			if err := kerr.ErrorForCode(r.code); err != nil {
+				errs[n] = errors.Join(errs[n], fmt.Errorf("%s ACL %s: %w%s", what, acl, err, message(r.msg)))
 				continue
 			}
-			deleted = append(deleted, acl)
+			done = append(done, acl)
 		}
-		a.view.aclsDeleted(deleted)
+		apply(done)
 	}
 	return make([]struct{}, len(ins)), errs
 }

@@ -61,8 +61,10 @@ type Options struct {
 type Reconciler struct {
 	Kube   kubernetes.Interface
 	Client versioned.Interface
-	// Users caches KafkaUsers, with Indexers.
+	// Users caches KafkaUsers, with IndexersFor(SingleNamespace).
 	Users *informers.Multi
+	// SingleNamespace: the operator watches one namespace, where a name is one user.
+	SingleNamespace bool
 	// Secrets caches the user Secrets this operator made, data replaced by a digest
 	// (credentials.CacheTransform).
 	Secrets *informers.Multi
@@ -213,6 +215,9 @@ func (r *Reconciler) finalize(ctx context.Context, ku *v1beta1.KafkaUser) error 
 // owner returns the older KafkaUser of the same name in another namespace that owns the
 // principal, or nil when ku does.
 func (r *Reconciler) owner(ku *v1beta1.KafkaUser) *v1beta1.KafkaUser {
+	if r.SingleNamespace {
+		return nil
+	}
 	objs, err := r.Users.ByIndex(IndexName, ku.Name)
 	if err != nil {
 		return nil

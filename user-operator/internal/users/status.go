@@ -33,8 +33,20 @@ const (
 	IndexPasswordSecret = "passwordSecret"
 )
 
-// Indexers are the KafkaUser cache indexes.
-var Indexers = cache.Indexers{
+// IndexersFor returns the KafkaUser cache indexes for an operator watching one namespace
+// (single) or several: in one namespace a name is unique, and the name index (a set per user,
+// megabytes at 20,000 users) is not needed.
+func IndexersFor(single bool) cache.Indexers {
+	out := cache.Indexers{}
+	for k, v := range indexers {
+		if k != IndexName || !single {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+var indexers = cache.Indexers{
 	IndexName: func(obj any) ([]string, error) {
 		ku, ok := obj.(*v1beta1.KafkaUser)
 		if !ok {
@@ -109,24 +121,12 @@ func (r *Reconciler) writeStatus(ctx context.Context, ku *v1beta1.KafkaUser, nex
 
 // patchFinalizer adds or removes our finalizer with a guarded JSON patch.
 func (r *Reconciler) patchFinalizer(ctx context.Context, ku *v1beta1.KafkaUser, add bool) (*v1beta1.KafkaUser, error) {
-	var patch []byte
-	var err error
-	if add {
-		patch, err = finalizers.AddPatch(ku, v1beta1.FinalizerUserOperator)
-	} else {
-		patch, err = finalizers.RemovePatch(ku, v1beta1.FinalizerUserOperator)
+	patched, wrote, err := finalizers.Set(ctx, ku, FinalizerName, add, r.Client.KafkaplaneV1beta1().KafkaUsers(ku.Namespace).Patch, r.Opts.FieldManager)
+	if wrote {
+		r.memo.Supersede(ku.UID, ku.ResourceVersion)
 	}
-	if err != nil || patch == nil {
-		return ku, err
-	}
-	patched, err := r.Client.KafkaplaneV1beta1().KafkaUsers(ku.Namespace).Patch(ctx, ku.Name, types.JSONPatchType, patch,
-		metav1.PatchOptions{FieldManager: r.Opts.FieldManager})
-	if apierrors.IsNotFound(err) {
-		return ku, nil
-	}
-	if err != nil {
-		return ku, fmt.Errorf("patching the finalizer of %s/%s: %w", ku.Namespace, ku.Name, err)
-	}
-	r.memo.Supersede(ku.UID, ku.ResourceVersion)
-	return patched, nil
+	return patched, err
 }
+
+// FinalizerName is this operator's finalizer.
+const FinalizerName = v1beta1.FinalizerUserOperator
