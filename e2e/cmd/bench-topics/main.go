@@ -108,7 +108,7 @@ func (b *runner) namespace(ctx context.Context, name string) error {
 func (b *runner) createAll(ctx context.Context, ns string, n int, out chan<- string) error {
 	names := make(chan string, n)
 	for i := range n {
-		names <- fmt.Sprintf("topic-%06d", i)
+		names <- fmt.Sprintf("%s-%06d", ns, i) // topics differ between runs: each run creates its own
 	}
 	close(names)
 	var wg sync.WaitGroup

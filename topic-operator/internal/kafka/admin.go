@@ -137,8 +137,41 @@ func fill[T any](n int, err error) ([]T, []error) {
 	return make([]T, n), errs
 }
 
+// metadata asks a broker for the topics' metadata. kadm's Metadata answers from the client's
+// cache (up to 5s old), which still says a topic we just created does not exist — the next
+// reconcile would create it again and fail with TOPIC_ALREADY_EXISTS until the cache expired.
+func (a *Admin) metadata(ctx context.Context, topics []string) (kadm.Metadata, error) {
+	req := kmsg.NewPtrMetadataRequest()
+	for _, t := range topics {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(t)
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(ctx, a.client)
+	if err != nil {
+		return kadm.Metadata{}, err
+	}
+	md := kadm.Metadata{Topics: kadm.TopicDetails{}}
+	for _, b := range resp.Brokers {
+		md.Brokers = append(md.Brokers, kadm.BrokerDetail{NodeID: b.NodeID, Host: b.Host, Port: b.Port, Rack: b.Rack})
+	}
+	for _, t := range resp.Topics {
+		if t.Topic == nil {
+			continue
+		}
+		td := kadm.TopicDetail{Topic: *t.Topic, ID: t.TopicID, IsInternal: t.IsInternal, Err: kerr.ErrorForCode(t.ErrorCode),
+			Partitions: kadm.PartitionDetails{}}
+		for _, p := range t.Partitions {
+			td.Partitions[p.Partition] = kadm.PartitionDetail{Topic: *t.Topic, Partition: p.Partition, Leader: p.Leader,
+				Replicas: p.Replicas, ISR: p.ISR, Err: kerr.ErrorForCode(p.ErrorCode)}
+		}
+		md.Topics[*t.Topic] = td
+	}
+	return md, nil
+}
+
 func (a *Admin) describeBatch(ctx context.Context, names []string) ([]Topic, []error) {
-	md, err := a.adm.Metadata(ctx, unique(names)...)
+	md, err := a.metadata(ctx, unique(names))
 	if err != nil {
 		return fill[Topic](len(names), fmt.Errorf("describing topics: %w", err))
 	}
