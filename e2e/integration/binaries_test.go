@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,8 +34,8 @@ func TestBinariesServeAndStopOnSIGTERM(t *testing.T) {
 			}
 			addr := fmt.Sprintf("127.0.0.1:%d", port)
 			args := []string{"--kubeconfig=" + kc, "--watch-namespaces=" + ns, "--leader-election-namespace=" + ns, "--http-address=" + addr}
-			if name == "topic-operator" {
-				args = append(args, "--bootstrap-servers=127.0.0.1:9") // no KafkaTopic here: never dialled
+			if name != "cluster-operator" {
+				args = append(args, "--bootstrap-servers=127.0.0.1:9") // no KafkaTopic or KafkaUser here: never dialled
 			}
 			cmd := exec.Command(bins[name], args...)
 			cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent") // the flag, not the environment, decides
@@ -97,5 +98,42 @@ func TestBinariesServeAndStopOnSIGTERM(t *testing.T) {
 				t.Errorf("lease still held by %q after a clean shutdown", *h)
 			}
 		})
+	}
+}
+
+// TestBinaryExitsOnSetupError: a binary whose setup fails (here the user operator without
+// --bootstrap-servers) exits with an error instead of serving "not ready" forever.
+func TestBinaryExitsOnSetupError(t *testing.T) {
+	f := framework.Get(t)
+	ns := f.Namespace(t)
+	_, bins, kc := localOperators(t, f)
+	port, err := localcluster.FreePort("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bins["user-operator"], "--kubeconfig="+kc, "--watch-namespaces="+ns, "--leader-elect=false",
+		fmt.Sprintf("--http-address=127.0.0.1:%d", port))
+	out, err := runWithTimeout(cmd, 20*time.Second)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || !strings.Contains(out, "--bootstrap-servers is required") {
+		t.Errorf("want a non-zero exit naming --bootstrap-servers, got %v:\n%s", err, out)
+	}
+}
+
+func runWithTimeout(cmd *exec.Cmd, d time.Duration) (string, error) {
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return out.String(), err
+	case <-time.After(d):
+		_ = cmd.Process.Kill()
+		<-done
+		return out.String(), fmt.Errorf("still running after %s", d)
 	}
 }

@@ -88,14 +88,18 @@ func Run(ctx context.Context, o *Options, setup Setup) error {
 	srv.AddHealthCheck("process", func() error { return nil })
 
 	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if err := srv.Serve(ctx); err != nil {
 			cancel(err)
 		}
 	})
-	defer wg.Wait()
+	// Stop the server before waiting for it: a setup error must end the process, not leave it
+	// serving "not ready" forever.
+	defer func() {
+		cancel(nil)
+		wg.Wait()
+	}()
 
 	if m.Recorder, err = events.NewRecorder(ctx, m.Kube, o.Binary); err != nil {
 		return err
