@@ -3,6 +3,7 @@ package operator
 import (
 	"context"
 	"sync"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubeinformers "k8s.io/client-go/informers"
@@ -159,4 +160,21 @@ func (m *Manager) runControllers(ctx context.Context) {
 		wg.Go(func() { r(ctx) })
 	}
 	wg.Wait()
+}
+
+// ReportManaged sets the managed-resources gauge of a controller to the size of its cache every
+// 10 seconds while this replica leads.
+func (m *Manager) ReportManaged(controller string, cache *informers.Multi) {
+	m.AddRunnable(func(ctx context.Context) {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			m.Metrics.Controller.Managed.WithLabelValues(controller).Set(float64(len(cache.Keys())))
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"strings"
-	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
@@ -99,19 +98,10 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 			}, m.Options.ResyncPeriod)
 		})
 	}
+	m.ReportManaged("kafkatopic", kts)
 	m.AddRunnable(func(ctx context.Context) {
-		// The managed-topics gauge, refreshed from the cache.
-		t := time.NewTicker(10 * time.Second)
-		defer t.Stop()
-		for {
-			m.Metrics.Controller.Managed.WithLabelValues("kafkatopic").Set(float64(len(kts.Keys())))
-			select {
-			case <-ctx.Done():
-				kc.Close()
-				return
-			case <-t.C:
-			}
-		}
+		<-ctx.Done()
+		kc.Close()
 	})
 	return nil
 }

@@ -130,18 +130,10 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 	m.AddRunnable(ca.Run)
 	m.AddController(ctl)
 	m.AddRunnable(admin.Run)
+	m.ReportManaged("kafkauser", kus)
 	m.AddRunnable(func(ctx context.Context) {
-		t := time.NewTicker(10 * time.Second)
-		defer t.Stop()
-		for {
-			m.Metrics.Controller.Managed.WithLabelValues("kafkauser").Set(float64(len(kus.Keys())))
-			select {
-			case <-ctx.Done():
-				kc.Close()
-				return
-			case <-t.C:
-			}
-		}
+		<-ctx.Done()
+		kc.Close()
 	})
 	return nil
 }
