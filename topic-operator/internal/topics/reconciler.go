@@ -2,7 +2,6 @@ package topics
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -25,6 +24,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/pkg/generated/clientset/versioned"
 	"github.com/kafkaplane/kafkaplane/pkg/informers"
 	"github.com/kafkaplane/kafkaplane/pkg/ownwrites"
+	"github.com/kafkaplane/kafkaplane/pkg/statuspatch"
 	"github.com/kafkaplane/kafkaplane/topic-operator/internal/kafka"
 )
 
@@ -321,23 +321,9 @@ func (r *Reconciler) statusWith(ctx context.Context, kt *v1beta1.KafkaTopic, nam
 	if prev, ok := r.memo.Written(kt.UID); ok && sameStatus(next, prev) {
 		return nil
 	}
-	status := map[string]any{"status": next}
-	if next.ReplicasChange == nil && kt.Status.ReplicasChange != nil {
-		// omitempty leaves it out, and a merge patch would keep the old one: clear it.
-		raw, err := json.Marshal(next)
-		if err != nil {
-			return fmt.Errorf("encoding the status of %s/%s: %w", kt.Namespace, kt.Name, err)
-		}
-		fields := map[string]any{}
-		if err := json.Unmarshal(raw, &fields); err != nil {
-			return fmt.Errorf("encoding the status of %s/%s: %w", kt.Namespace, kt.Name, err)
-		}
-		fields["replicasChange"] = nil
-		status["status"] = fields
-	}
-	body, err := json.Marshal(status)
+	body, err := statuspatch.Body(next, "replicasChange")
 	if err != nil {
-		return fmt.Errorf("encoding the status of %s/%s: %w", kt.Namespace, kt.Name, err)
+		return fmt.Errorf("status of %s/%s: %w", kt.Namespace, kt.Name, err)
 	}
 	_, err = r.Client.KafkaplaneV1beta1().KafkaTopics(kt.Namespace).Patch(ctx, kt.Name, types.MergePatchType, body,
 		metav1.PatchOptions{FieldManager: r.Opts.FieldManager}, "status")

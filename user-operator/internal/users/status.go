@@ -2,7 +2,6 @@ package users
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -14,6 +13,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/conditions"
 	"github.com/kafkaplane/kafkaplane/pkg/finalizers"
+	"github.com/kafkaplane/kafkaplane/pkg/statuspatch"
 )
 
 // Username is the user's principal name: CN=<name> for certificate users (the subject Kafka
@@ -86,24 +86,10 @@ func (r *Reconciler) writeStatus(ctx context.Context, ku *v1beta1.KafkaUser, nex
 	if prev, ok := r.memo.Written(ku.UID); ok && apiequality.Semantic.DeepEqual(next, prev) {
 		return false, nil
 	}
-	raw, err := json.Marshal(next)
+	// A user that no longer has a Secret (or a principal) has those fields cleared.
+	body, err := statuspatch.Body(next, "username", "secret")
 	if err != nil {
-		return false, fmt.Errorf("encoding the status of %s/%s: %w", ku.Namespace, ku.Name, err)
-	}
-	fields := map[string]any{}
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return false, fmt.Errorf("encoding the status of %s/%s: %w", ku.Namespace, ku.Name, err)
-	}
-	// A merge patch leaves out what omitempty drops: clear those fields explicitly (a user
-	// that no longer has a Secret).
-	for _, k := range []string{"username", "secret"} {
-		if _, ok := fields[k]; !ok {
-			fields[k] = nil
-		}
-	}
-	body, err := json.Marshal(map[string]any{"status": fields})
-	if err != nil {
-		return false, fmt.Errorf("encoding the status of %s/%s: %w", ku.Namespace, ku.Name, err)
+		return false, fmt.Errorf("status of %s/%s: %w", ku.Namespace, ku.Name, err)
 	}
 	_, err = r.Client.KafkaplaneV1beta1().KafkaUsers(ku.Namespace).Patch(ctx, ku.Name, types.MergePatchType, body,
 		metav1.PatchOptions{FieldManager: r.Opts.FieldManager}, "status")
