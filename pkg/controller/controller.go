@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -196,6 +197,7 @@ func (c *Controller) processNext(ctx context.Context) bool {
 func (c *Controller) reconcile(ctx context.Context, key Key) (res Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			klog.FromContext(ctx).Error(nil, "Reconciler panicked", "panic", r, "stack", string(debug.Stack()))
 			err = fmt.Errorf("panic in reconciler: %v", r)
 		}
 	}()

@@ -85,3 +85,29 @@ func specChanged(oldObj, newObj any) bool {
 		!slices.Equal(o.GetFinalizers(), n.GetFinalizers()) ||
 		(o.GetDeletionTimestamp() == nil) != (n.GetDeletionTimestamp() == nil)
 }
+
+// LabelHandler enqueues, for every change of an object, the key named by one of its labels in
+// its namespace (e.g. a KafkaNodePool's or a node pod's kafkaplane.io/cluster): before and after
+// an update, so that an object moving between owners reconciles both. specOnly drops updates
+// that only touch status, as SpecEventHandler does.
+func (c *Controller) LabelHandler(label string, specOnly bool) cache.ResourceEventHandler {
+	enqueue := func(obj any) {
+		if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = t.Obj
+		}
+		if o, ok := obj.(metav1.Object); ok && o.GetLabels()[label] != "" {
+			c.EnqueueKey(Key{Namespace: o.GetNamespace(), Name: o.GetLabels()[label]})
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: enqueue,
+		UpdateFunc: func(oldObj, newObj any) {
+			if sameResourceVersion(oldObj, newObj) || specOnly && !specChanged(oldObj, newObj) {
+				return
+			}
+			enqueue(oldObj)
+			enqueue(newObj)
+		},
+		DeleteFunc: enqueue,
+	}
+}

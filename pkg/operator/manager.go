@@ -42,7 +42,7 @@ type Manager struct {
 
 	mu            sync.Mutex
 	stopInformers []context.CancelFunc
-	ownedSecrets  []*informers.PerNamespace[kubeinformers.SharedInformerFactory] // label-filtered factories
+	labelled      []*informers.PerNamespace[kubeinformers.SharedInformerFactory] // label-filtered factories
 	// label-filtered metadata factories
 	secretsMetadata []*informers.PerNamespace[metadatainformer.SharedInformerFactory]
 	controllers     []*controller.Controller
@@ -117,7 +117,7 @@ func (m *Manager) StartInformers(ctx context.Context) {
 	m.MetadataInformers.Start(ctx)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, p := range m.ownedSecrets {
+	for _, p := range m.labelled {
 		p.Start(ctx)
 	}
 	for _, p := range m.secretsMetadata {
@@ -138,7 +138,7 @@ func (m *Manager) ShutdownInformers() {
 	m.MetadataInformers.Shutdown()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, p := range m.ownedSecrets {
+	for _, p := range m.labelled {
 		p.Shutdown()
 	}
 	for _, p := range m.secretsMetadata {

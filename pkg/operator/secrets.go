@@ -32,11 +32,28 @@ func (m *Manager) OwnedSecrets(labelSelector string, transform cache.TransformFu
 			kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = labelSelector }))
 	})
 	m.mu.Lock()
-	m.ownedSecrets = append(m.ownedSecrets, p)
+	m.labelled = append(m.labelled, p)
 	m.mu.Unlock()
 	return informers.ForResource(p, func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
 		return f.Core().V1().Secrets().Informer()
 	})
+}
+
+// LabelledKube returns Kubernetes informer factories, one per watched namespace, whose
+// informers hold only objects matching labelSelector: how an operator caches the Pods, Services,
+// ConfigMaps and Secrets it creates and nothing else. Informers obtained before Setup returns
+// start with the others.
+func (m *Manager) LabelledKube(labelSelector string) *informers.PerNamespace[kubeinformers.SharedInformerFactory] {
+	p := informers.NewPerNamespace(m.Namespaces, func(namespace string) kubeinformers.SharedInformerFactory {
+		return kubeinformers.NewSharedInformerFactoryWithOptions(m.Kube, 0,
+			kubeinformers.WithNamespace(namespace),
+			kubeinformers.WithTransform(informers.StripManagedFields),
+			kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = labelSelector }))
+	})
+	m.mu.Lock()
+	m.labelled = append(m.labelled, p)
+	m.mu.Unlock()
+	return p
 }
 
 // SecretsMetadata returns a metadata-only informer over the Secrets of the watched namespaces

@@ -54,6 +54,10 @@ func SelfSignCA(key crypto.Signer, commonName string, validity time.Duration, no
 // Leaf describes a certificate to issue from a CA.
 type Leaf struct {
 	CommonName string
+	// Organization, when set, is added to the subject. The operators' own certificates carry
+	// O=kafkaplane.io, so that their Kafka principal (User:CN=<name>,O=kafkaplane.io) can never
+	// equal a KafkaUser's (User:CN=<user>), whose certificates carry only a CN.
+	Organization string
 	// DNSNames and IPs are the subject alternative names of a server certificate.
 	DNSNames []string
 	IPs      []net.IP
@@ -72,6 +76,9 @@ func (ca *KeyPair) Issue(leaf Leaf, now time.Time) (*KeyPair, error) {
 	tmpl, err := template(leaf.CommonName, leaf.Validity, now)
 	if err != nil {
 		return nil, err
+	}
+	if leaf.Organization != "" {
+		tmpl.Subject.Organization = []string{leaf.Organization}
 	}
 	if tmpl.NotAfter.After(ca.Cert.NotAfter) {
 		tmpl.NotAfter = ca.Cert.NotAfter

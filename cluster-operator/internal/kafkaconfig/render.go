@@ -15,11 +15,14 @@ import (
 
 // Paths inside the Kafka container where the pod template mounts the node's material.
 const (
+	// CertsDir holds the node's certificate Secret.
+	CertsDir = "/opt/kafka/certs"
 	// NodeKeystore is the node's private key followed by its certificate chain (PEM).
-	NodeKeystore = "/opt/kafka/certs/node.pem"
-	// ClusterCATrust and ClientsCATrust are the CA certificates the node trusts.
-	ClusterCATrust = "/opt/kafka/cluster-ca-certs/ca.crt"
-	ClientsCATrust = "/opt/kafka/clients-ca-certs/ca.crt"
+	NodeKeystore = CertsDir + "/node.pem"
+	// ClusterCATrust and ClientsCATrust are the CA certificates the node trusts (every current
+	// certificate of each CA: two during a key replacement).
+	ClusterCATrust = CertsDir + "/cluster-ca.crt"
+	ClientsCATrust = CertsDir + "/clients-ca.crt"
 	// DataRoot holds the data volumes: /var/lib/kafka/data (single volume) or
 	// /var/lib/kafka/data-<id> (JBOD).
 	DataRoot = "/var/lib/kafka"

@@ -22,6 +22,8 @@ const (
 	LabelPool           = "kafkaplane.io/pool"
 	LabelBrokerRole     = "kafkaplane.io/broker-role"     // "true" or "false"
 	LabelControllerRole = "kafkaplane.io/controller-role" // "true" or "false"
+	// LabelPodName on a node pod is its own name, so that a per-broker Service selects it.
+	LabelPodName = "kafkaplane.io/pod-name"
 
 	LabelAppName      = "app.kubernetes.io/name"
 	LabelAppInstance  = "app.kubernetes.io/instance"

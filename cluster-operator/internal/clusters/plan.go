@@ -1,0 +1,311 @@
+package clusters
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/apply"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/certs"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/entityops"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkaconfig"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/pki"
+)
+
+// plan is a cluster's desired state.
+type plan struct {
+	clusterID            string
+	version, image       string
+	clusterCA, clientsCA *pki.CA
+	ids                  map[string][]int32
+	// all are every node the pools ask for; nodes are those planned (not pending).
+	all   []nodes.Node
+	nodes []nodePlan
+	// pending are nodes whose configuration cannot be rendered yet (an external address not
+	// assigned), with why.
+	pending []string
+	// warnings are problems that change nothing but the status (a PVC that cannot shrink).
+	warnings []string
+	renewAt  time.Time
+	// issued counts certificates issued in this reconcile.
+	issued int
+}
+
+// nodePlan is one node's desired objects.
+type nodePlan struct {
+	node      nodes.Node
+	name      string
+	secret    *corev1.Secret
+	configMap *corev1.ConfigMap
+	claims    []*corev1.PersistentVolumeClaim
+	pod       *corev1.Pod
+}
+
+// NodesPrincipal is the Kafka principal of a cluster's nodes (inter-broker and quorum traffic).
+func NodesPrincipal(cluster string) string { return entityops.Principal(NodesCommonName(cluster)) }
+
+// NodesCommonName is the subject CN of the nodes' certificates.
+func NodesCommonName(cluster string) string { return cluster + "-kafka" }
+
+// ClusterOperatorName names the cluster operator's client certificate for a cluster.
+func ClusterOperatorName(cluster string) string { return cluster + "-cluster-operator" }
+
+func (r *Reconciler) plan(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool) (*plan, error) {
+	p := &plan{version: k.Spec.Kafka.Version}
+	if p.version == "" {
+		p.version = DefaultKafkaVersion
+	}
+	p.image = k.Spec.Kafka.Image
+	if p.image == "" {
+		p.image = "apache/kafka:" + p.version
+	}
+	var err error
+	if p.clusterCA, err = r.reconcileCA(ctx, k, certs.ClusterCA); err != nil {
+		return nil, err
+	}
+	if p.clientsCA, err = r.reconcileCA(ctx, k, certs.ClientsCA); err != nil {
+		return nil, err
+	}
+	p.renewAt = earliest(p.clusterCA.RenewAt, p.clientsCA.RenewAt)
+	if p.ids, err = r.assignIDs(k, pools); err != nil {
+		return nil, specErrorf("node IDs: %v", err)
+	}
+	if err := r.recordNodeIDs(ctx, k, pools, p.ids); err != nil {
+		return nil, err
+	}
+	id, fresh, err := r.clusterID(k)
+	if err != nil {
+		return nil, err
+	}
+	p.clusterID = id
+	if fresh {
+		// Recorded before any node is formatted with it.
+		if err := r.recordClusterID(ctx, k, id); err != nil {
+			return nil, err
+		}
+	}
+	all := nodesOf(pools, p.ids)
+	p.all = all
+	controllers := controllersOf(all)
+	clusterSpec, _ := certs.CAConfig(k, certs.ClusterCA)
+	principals := []string{NodesPrincipal(k.Name), entityops.Principal(ClusterOperatorName(k.Name)),
+		entityops.Principal(v1beta1.EntityTopicOperatorName(k.Name)), entityops.Principal(v1beta1.EntityUserOperatorName(k.Name))}
+	for _, n := range all {
+		np, why, err := r.planNode(k, p, n, controllers, principals, clusterSpec.Validity, clusterSpec.Renew)
+		if err != nil {
+			return nil, err
+		}
+		if why != "" {
+			p.pending = append(p.pending, why)
+			continue
+		}
+		p.nodes = append(p.nodes, np)
+	}
+	return p, nil
+}
+
+func earliest(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if !t.IsZero() && (out.IsZero() || t.Before(out)) {
+			out = t
+		}
+	}
+	return out
+}
+
+// reconcileCA creates, renews or re-keys a CA and writes its Secrets; a user-provided CA is
+// read (it carries none of our labels, so it is not cached) and only checked.
+func (r *Reconciler) reconcileCA(ctx context.Context, k *v1beta1.Kafka, kind certs.CAKind) (*pki.CA, error) {
+	spec, _ := certs.CAConfig(k, kind)
+	certName, keyName := certs.SecretNames(k.Name, kind)
+	cert, key := get[corev1.Secret](r.Caches.Secrets, k.Namespace, certName), get[corev1.Secret](r.Caches.Secrets, k.Namespace, keyName)
+	if !spec.Generate {
+		var err error
+		if cert, err = r.getSecret(ctx, k.Namespace, certName); err != nil {
+			return nil, err
+		}
+		if key, err = r.getSecret(ctx, k.Namespace, keyName); err != nil {
+			return nil, err
+		}
+		ca, err := certs.Reconcile(k, kind, cert, key, r.now())
+		if err != nil {
+			return nil, specErrorf("%s: %v", kind, err)
+		}
+		return ca, nil
+	}
+	ca, err := certs.Reconcile(k, kind, cert, key, r.now())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", kind, err)
+	}
+	wantCert, wantKey := certs.CASecrets(k, kind, ca)
+	// The key first: a cert Secret naming a key generation that is not stored yet would be wrong.
+	if _, err := apply.Apply(ctx, r.Kube.CoreV1().Secrets(k.Namespace), wantKey, key, r.Opts.FieldManager); err != nil {
+		return nil, err
+	}
+	if _, err := apply.Apply(ctx, r.Kube.CoreV1().Secrets(k.Namespace), wantCert, cert, r.Opts.FieldManager); err != nil {
+		return nil, err
+	}
+	if ca.Action != "" {
+		r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "CA"+ca.Action, "Reconcile", "%s certificate %s", kind, strings.ToLower(ca.Action))
+	}
+	return ca, nil
+}
+
+func (r *Reconciler) getSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	s, err := r.Kube.CoreV1().Secrets(namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading Secret %s/%s: %w", namespace, name, err)
+	}
+	return s, nil
+}
+
+// planNode computes one node's certificate Secret, ConfigMap, claims and pod; why is set when
+// its configuration cannot be rendered yet.
+func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controllers []kafkaconfig.Node, principals []string,
+	validity, renew time.Duration) (nodePlan, string, error) {
+	name := n.Name(k.Name)
+	np := nodePlan{node: n, name: name}
+	external, why := r.externalAddresses(k, n)
+	if why != "" {
+		return np, why, nil
+	}
+	props, err := kafkaconfig.Render(kafkaconfig.Input{Cluster: k.Name, Namespace: k.Namespace, Node: n.Node, Controllers: controllers,
+		Listeners: k.Spec.Kafka.Listeners, External: external, Authorization: k.Spec.Kafka.Authorization,
+		OperatorPrincipals: principals, Storage: n.PoolSpec.Spec.Storage, UserConfig: k.Spec.Kafka.Config})
+	if err != nil {
+		return np, "", specErrorf("node %s: %v", name, err)
+	}
+	current := get[corev1.Secret](r.Caches.Secrets, k.Namespace, name)
+	leaf := certs.Leaf{Secret: name, Namespace: k.Namespace, Labels: nodes.Labels(k.Name, n), Owner: ownerRef(k),
+		Leaf: pki.Leaf{CommonName: NodesCommonName(k.Name), Organization: certs.Organization, Server: true, Client: true, Validity: validity}}
+	for _, san := range r.nodeSANs(k, n) {
+		if ip := net.ParseIP(san); ip != nil {
+			leaf.Leaf.IPs = append(leaf.Leaf.IPs, ip)
+		} else {
+			leaf.Leaf.DNSNames = append(leaf.Leaf.DNSNames, san)
+		}
+	}
+	secret, issued, err := certs.NodeSecret(leaf, p.clusterCA, p.clientsCA, renew, current, r.now())
+	if err != nil {
+		return np, "", fmt.Errorf("node %s certificate: %w", name, err)
+	}
+	if issued {
+		p.issued++
+	}
+	p.renewAt = earliest(p.renewAt, certs.RenewAt(secret, certs.NodeCertKey, renew))
+	np.secret = secret
+
+	clusterID, format := p.clusterID, r.formatArgs(k, p, n, controllers)
+	if cm := get[corev1.ConfigMap](r.Caches.ConfigMaps, k.Namespace, name); cm != nil && cm.Data[nodes.ClusterIDKey] != "" {
+		// A node keeps the identity it was formatted with.
+		clusterID, format = cm.Data[nodes.ClusterIDKey], cm.Data[nodes.FormatArgsKey]
+	}
+	np.configMap = nodes.ConfigMap(k, n, props, clusterID, format)
+	if np.claims, err = nodes.Claims(k, n); err != nil {
+		return np, "", specErrorf("%v", err)
+	}
+	pod := nodes.Pod(k, n, nodes.PodOptions{Image: p.image, Version: p.version, ServiceAccount: serviceAccountName(k)})
+	rev, err := apply.Hash([]any{pod.Spec, pod.Labels, props, secret.Data})
+	if err != nil {
+		return np, "", err
+	}
+	pod.Annotations[nodes.AnnotationRevision] = rev
+	np.pod = pod
+	return np, "", nil
+}
+
+// formatArgs are a new node's storage format arguments. Controllers created with the cluster
+// share one --initial-controllers list; it is read back from the ConfigMaps already written, so
+// that a reconcile interrupted halfway gives the remaining initial controllers the same list.
+func (r *Reconciler) formatArgs(k *v1beta1.Kafka, p *plan, n nodes.Node, controllers []kafkaconfig.Node) string {
+	sawController := false
+	for _, cm := range list[corev1.ConfigMap](r.Caches.ConfigMaps, k.Namespace, clusterSelector(k.Name)) {
+		if cm.Labels[v1beta1.LabelControllerRole] != "true" {
+			continue
+		}
+		sawController = true
+		args := cm.Data[nodes.FormatArgsKey]
+		if n.Controller && strings.Contains(args, "--initial-controllers") && strings.Contains(args, fmt.Sprintf("%d@", n.ID)) {
+			if containsVoter(args, n.ID) {
+				return args
+			}
+		}
+	}
+	return nodes.FormatArgs(k.Name, k.Namespace, p.clusterID, n, controllers, !sawController, k.Spec.Kafka.MetadataVersion)
+}
+
+func containsVoter(args string, id int32) bool {
+	for _, f := range strings.FieldsFunc(args, func(r rune) bool { return r == ' ' || r == ',' }) {
+		if strings.HasPrefix(f, fmt.Sprintf("%d@", id)) {
+			return true
+		}
+	}
+	return false
+}
+
+// nodeSANs are the names a node's certificate covers: its own DNS names, the bootstrap and
+// brokers Services, its external Services and addresses.
+func (r *Reconciler) nodeSANs(k *v1beta1.Kafka, n nodes.Node) []string {
+	ns := k.Namespace
+	variants := func(host string) []string {
+		return []string{host, host + "." + ns, host + "." + ns + ".svc", host + "." + ns + ".svc.cluster.local"}
+	}
+	var out []string
+	out = append(out, variants(n.Name(k.Name)+"."+v1beta1.BrokersServiceName(k.Name))...)
+	out = append(out, variants(v1beta1.BootstrapServiceName(k.Name))...)
+	out = append(out, variants(v1beta1.BrokersServiceName(k.Name))...)
+	for _, l := range k.Spec.Kafka.Listeners {
+		if l.Type == v1beta1.ListenerInternal || !n.Broker {
+			continue
+		}
+		out = append(out, variants(v1beta1.ListenerBootstrapServiceName(k.Name, l.Name))...)
+		out = append(out, variants(v1beta1.PerBrokerServiceName(k.Name, n.Pool, l.Name, n.ID))...)
+		if c := l.Configuration; c != nil {
+			if c.Bootstrap != nil {
+				out = append(out, c.Bootstrap.AlternativeNames...)
+			}
+			for _, b := range c.Brokers {
+				if b.Broker == n.ID && b.AdvertisedHost != "" {
+					out = append(out, b.AdvertisedHost)
+				}
+			}
+		}
+		for _, name := range []string{v1beta1.ListenerBootstrapServiceName(k.Name, l.Name), v1beta1.PerBrokerServiceName(k.Name, n.Pool, l.Name, n.ID)} {
+			if s := get[corev1.Service](r.Caches.Services, ns, name); s != nil {
+				for _, in := range s.Status.LoadBalancer.Ingress {
+					if in.Hostname != "" {
+						out = append(out, in.Hostname)
+					}
+					if in.IP != "" {
+						out = append(out, in.IP)
+					}
+				}
+			}
+		}
+	}
+	return dedupe(out)
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,160 @@
+// Package clusters is the Kafka reconciler: from a Kafka and its KafkaNodePools it computes and
+// applies the cluster's CAs and certificates, node IDs, per-node configuration, Pods and PVCs,
+// Services, disruption budget, network policy and entity operators; it rolls nodes one at a time
+// when what they run changes, and reports status on the Kafka and its pools.
+package clusters
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/klog/v2"
+
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/controller"
+	"github.com/kafkaplane/kafkaplane/pkg/events"
+	"github.com/kafkaplane/kafkaplane/pkg/generated/clientset/versioned"
+)
+
+// DefaultKafkaVersion is the Kafka version of a Kafka that names none.
+const DefaultKafkaVersion = "4.1.1"
+
+// Options configure the reconciler.
+type Options struct {
+	FieldManager string
+	// TopicOperatorImage and UserOperatorImage are the entity operators' default images.
+	TopicOperatorImage, UserOperatorImage string
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Reconciler reconciles Kafka resources.
+type Reconciler struct {
+	Kube     kubernetes.Interface
+	Client   versioned.Interface
+	Caches   *Caches
+	Recorder events.Recorder
+	// Checker answers whether a node may restart or be removed; see RestartChecker.
+	Checker RestartChecker
+	Opts    Options
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Opts.Now != nil {
+		return r.Opts.Now()
+	}
+	return time.Now()
+}
+
+// Reconcile implements controller.Reconciler.
+func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (controller.Result, error) {
+	k := get[v1beta1.Kafka](r.Caches.Kafkas, key.Namespace, key.Name)
+	pools := r.pools(key.Namespace, key.Name)
+	if k == nil {
+		// A pool naming a cluster that does not exist says so; nothing else to do: what the
+		// Kafka owned goes by garbage collection.
+		return controller.Result{}, r.orphanPools(ctx, key.Name, pools)
+	}
+	k = k.DeepCopy()
+	logger := klog.FromContext(ctx).WithValues("kafka", klog.KObj(k))
+	ctx = klog.NewContext(ctx, logger)
+	if k.DeletionTimestamp != nil {
+		return controller.Result{}, nil
+	}
+	if k.Annotations[v1beta1.AnnotationPauseReconciliation] == "true" {
+		return controller.Result{}, r.setReady(ctx, k, metav1.ConditionFalse, v1beta1.ReasonReconciliationPaused,
+			"reconciliation is paused by the "+v1beta1.AnnotationPauseReconciliation+" annotation", nil)
+	}
+	if problems := validate(k, pools); len(problems) > 0 {
+		return controller.Result{}, r.invalid(ctx, k, pools, strings.Join(problems, "; "))
+	}
+	res, err := r.reconcile(ctx, k, pools)
+	if err != nil {
+		var se *specError
+		if asSpecError(err, &se) {
+			return controller.Result{}, r.invalid(ctx, k, pools, se.msg)
+		}
+		if serr := r.setReady(ctx, k, metav1.ConditionFalse, v1beta1.ReasonInternalError, err.Error(), nil); serr != nil {
+			logger.Error(serr, "Writing the status failed")
+		}
+		return controller.Result{}, err
+	}
+	return res, nil
+}
+
+// pools are the KafkaNodePools labelled with a cluster's name.
+func (r *Reconciler) pools(namespace, cluster string) []*v1beta1.KafkaNodePool {
+	return list[v1beta1.KafkaNodePool](r.Caches.Pools, namespace, labels.SelectorFromSet(labels.Set{v1beta1.LabelCluster: cluster}))
+}
+
+// reconcile brings a valid cluster to its desired state, step by step; each step's writes are
+// skipped when the cache already shows them.
+func (r *Reconciler) reconcile(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool) (controller.Result, error) {
+	p, err := r.plan(ctx, k, pools)
+	if err != nil {
+		return controller.Result{}, err
+	}
+	if err := r.applyClusterObjects(ctx, k, p); err != nil {
+		return controller.Result{}, err
+	}
+	if err := r.applyNodes(ctx, k, p); err != nil {
+		return controller.Result{}, err
+	}
+	roll, err := r.roll(ctx, k, p)
+	if err != nil {
+		return controller.Result{}, err
+	}
+	if err := r.removeNodes(ctx, k, p); err != nil {
+		return controller.Result{}, err
+	}
+	eo, err := r.applyEntityOperators(ctx, k, p)
+	if err != nil {
+		return controller.Result{}, err
+	}
+	if err := r.writeStatus(ctx, k, pools, p, roll, eo); err != nil {
+		return controller.Result{}, err
+	}
+	res := controller.Result{RequeueAfter: time.Until(p.renewAt)}
+	if roll.waiting {
+		// Waiting on pods to become ready, or on Kafka to allow the next restart.
+		res.RequeueAfter = 10 * time.Second
+	}
+	if res.RequeueAfter <= 0 {
+		res.RequeueAfter = time.Hour
+	}
+	return res, nil
+}
+
+// specError is a problem with the spec found while planning: a condition, not a retry.
+type specError struct{ msg string }
+
+func (e *specError) Error() string { return e.msg }
+
+func specErrorf(format string, args ...any) error {
+	return &specError{msg: fmt.Sprintf(format, args...)}
+}
+
+func asSpecError(err error, target **specError) bool {
+	se, ok := err.(*specError)
+	if ok {
+		*target = se
+	}
+	return ok
+}
+
+// nodePods are the cluster's node pods by name.
+func (r *Reconciler) nodePods(k *v1beta1.Kafka) map[string]*corev1.Pod {
+	out := map[string]*corev1.Pod{}
+	for _, p := range list[corev1.Pod](r.Caches.Pods, k.Namespace, clusterSelector(k.Name)) {
+		if p.Labels[v1beta1.LabelPool] != "" {
+			out[p.Name] = p
+		}
+	}
+	return out
+}

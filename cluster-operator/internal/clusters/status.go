@@ -1,0 +1,254 @@
+package clusters
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/conditions"
+	"github.com/kafkaplane/kafkaplane/pkg/pki"
+	"github.com/kafkaplane/kafkaplane/pkg/statuspatch"
+	"github.com/kafkaplane/kafkaplane/pkg/version"
+)
+
+// ReasonInvalidPool marks a pool whose Kafka does not exist.
+const ReasonInvalidPool = v1beta1.ReasonInvalidSpec
+
+// patchKafkaStatus writes a Kafka's status when it differs from the cached one.
+func (r *Reconciler) patchKafkaStatus(ctx context.Context, k *v1beta1.Kafka, next v1beta1.KafkaStatus) error {
+	if apiequality.Semantic.DeepEqual(next, k.Status) {
+		return nil
+	}
+	body, err := statuspatch.Body(next, "listeners", "nodePools")
+	if err != nil {
+		return err
+	}
+	_, err = r.Client.KafkaplaneV1beta1().Kafkas(k.Namespace).Patch(ctx, k.Name, types.MergePatchType, body,
+		metav1.PatchOptions{FieldManager: r.Opts.FieldManager}, "status")
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("writing the status of Kafka %s/%s: %w", k.Namespace, k.Name, err)
+	}
+	k.Status = next
+	return nil
+}
+
+// setReady sets only the Ready condition (and observedGeneration); warn records an Event when
+// the condition is new.
+func (r *Reconciler) setReady(ctx context.Context, k *v1beta1.Kafka, status metav1.ConditionStatus, reason, msg string, warn *string) error {
+	next := *k.Status.DeepCopy()
+	next.ObservedGeneration = k.Generation
+	prev := conditions.Find(next.Conditions, v1beta1.ConditionReady)
+	isNew := prev == nil || prev.Reason != reason || prev.Message != msg
+	conditions.Set(&next.Conditions, conditions.Ready(k.Generation, status, reason, msg))
+	if warn != nil && isNew {
+		r.Recorder.Eventf(k, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", *warn)
+	}
+	return r.patchKafkaStatus(ctx, k, next)
+}
+
+// invalid reports a spec problem on the Kafka and its pools; nothing else changes.
+func (r *Reconciler) invalid(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool, msg string) error {
+	if err := r.setReady(ctx, k, metav1.ConditionFalse, v1beta1.ReasonInvalidSpec, msg, &msg); err != nil {
+		return err
+	}
+	for _, p := range pools {
+		if err := r.setPoolReady(ctx, p, metav1.ConditionFalse, v1beta1.ReasonInvalidSpec, "Kafka "+k.Name+": "+msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// orphanPools reports pools naming a Kafka that does not exist.
+func (r *Reconciler) orphanPools(ctx context.Context, cluster string, pools []*v1beta1.KafkaNodePool) error {
+	for _, p := range pools {
+		msg := fmt.Sprintf("no Kafka named %s in namespace %s", cluster, p.Namespace)
+		if err := r.setPoolReady(ctx, p, metav1.ConditionFalse, ReasonInvalidPool, msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) patchPoolStatus(ctx context.Context, p *v1beta1.KafkaNodePool, next v1beta1.KafkaNodePoolStatus) error {
+	if apiequality.Semantic.DeepEqual(next, p.Status) {
+		return nil
+	}
+	body, err := statuspatch.Body(next, "nodeIds", "roles")
+	if err != nil {
+		return err
+	}
+	_, err = r.Client.KafkaplaneV1beta1().KafkaNodePools(p.Namespace).Patch(ctx, p.Name, types.MergePatchType, body,
+		metav1.PatchOptions{FieldManager: r.Opts.FieldManager}, "status")
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("writing the status of KafkaNodePool %s/%s: %w", p.Namespace, p.Name, err)
+	}
+	p.Status = next
+	return nil
+}
+
+func (r *Reconciler) setPoolReady(ctx context.Context, p *v1beta1.KafkaNodePool, status metav1.ConditionStatus, reason, msg string) error {
+	next := *p.Status.DeepCopy()
+	next.ObservedGeneration = p.Generation
+	conditions.Set(&next.Conditions, conditions.Ready(p.Generation, status, reason, msg))
+	return r.patchPoolStatus(ctx, p, next)
+}
+
+// recordNodeIDs writes each pool's node IDs before any node is created with them, so that a
+// restart of the operator keeps them.
+func (r *Reconciler) recordNodeIDs(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool, ids map[string][]int32) error {
+	for _, p := range pools {
+		next := *p.Status.DeepCopy()
+		next.NodeIDs = ids[p.Name]
+		next.Replicas = int32(len(ids[p.Name]))
+		next.Roles = slices.Clone(p.Spec.Roles)
+		next.LabelSelector = labels.SelectorFromSet(labels.Set{v1beta1.LabelCluster: k.Name, v1beta1.LabelPool: p.Name}).String()
+		if err := r.patchPoolStatus(ctx, p, next); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) recordClusterID(ctx context.Context, k *v1beta1.Kafka, id string) error {
+	next := *k.Status.DeepCopy()
+	next.ClusterID = id
+	return r.patchKafkaStatus(ctx, k, next)
+}
+
+// writeStatus reports the outcome of a reconcile on the Kafka and its pools.
+func (r *Reconciler) writeStatus(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool, p *plan, roll rollState, eo eoState) error {
+	pods := r.nodePods(k)
+	var waits []string
+	waits = append(waits, p.pending...)
+	var notReady []string
+	versions := map[string]bool{}
+	for _, np := range p.nodes {
+		pod, ok := pods[np.name]
+		if !ok || !podReady(pod) {
+			notReady = append(notReady, np.name)
+			continue
+		}
+		versions[pod.Annotations[nodes.AnnotationKafkaVersion]] = true
+	}
+	if len(notReady) > 0 {
+		waits = append(waits, "nodes not ready: "+strings.Join(notReady, ", "))
+	}
+	if len(roll.stale) > 0 {
+		w := "nodes to restart: " + strings.Join(roll.stale, ", ")
+		if roll.blocked != "" {
+			w += " (" + roll.blocked + ")"
+		}
+		waits = append(waits, w)
+	}
+	if len(eo.notReady) > 0 {
+		waits = append(waits, "entity operators not available: "+strings.Join(eo.notReady, ", "))
+	}
+	waits = append(waits, p.warnings...)
+
+	next := *k.Status.DeepCopy()
+	next.ObservedGeneration = k.Generation
+	next.ClusterID = p.clusterID
+	next.KafkaMetadataVersion = k.Spec.Kafka.MetadataVersion
+	next.Listeners = r.listenerStatus(k, p, pods)
+	next.NodePools = nil
+	for _, pool := range pools {
+		next.NodePools = append(next.NodePools, v1beta1.UsedNodePoolStatus{Name: pool.Name})
+	}
+	sort.Slice(next.NodePools, func(i, j int) bool { return next.NodePools[i].Name < next.NodePools[j].Name })
+	if len(versions) == 1 && len(notReady) == 0 && len(roll.stale) == 0 {
+		next.KafkaVersion = p.version
+	}
+	ready := len(waits) == 0
+	if ready {
+		conditions.Set(&next.Conditions, conditions.Ready(k.Generation, metav1.ConditionTrue, v1beta1.ReasonReady, "all nodes and entity operators are ready"))
+		next.OperatorLastSuccessfulVersion = version.Version
+	} else {
+		conditions.Set(&next.Conditions, conditions.Ready(k.Generation, metav1.ConditionFalse, v1beta1.ReasonReconciling, strings.Join(waits, "; ")))
+	}
+	if err := r.patchKafkaStatus(ctx, k, next); err != nil {
+		return err
+	}
+	for _, pool := range pools {
+		status, reason, msg := metav1.ConditionTrue, v1beta1.ReasonReady, "all nodes of the pool are ready"
+		var down []string
+		for _, np := range p.nodes {
+			if np.node.Pool == pool.Name && slices.Contains(notReady, np.name) {
+				down = append(down, np.name)
+			}
+		}
+		if len(down) > 0 || len(p.nodes) < len(p.all) {
+			status, reason, msg = metav1.ConditionFalse, v1beta1.ReasonReconciling, "nodes not ready: "+strings.Join(down, ", ")
+		}
+		nextPool := *pool.Status.DeepCopy()
+		nextPool.ClusterID = p.clusterID
+		nextPool.ObservedGeneration = pool.Generation
+		conditions.Set(&nextPool.Conditions, conditions.Ready(pool.Generation, status, reason, msg))
+		if err := r.patchPoolStatus(ctx, pool, nextPool); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listenerStatus tells clients where each listener is.
+func (r *Reconciler) listenerStatus(k *v1beta1.Kafka, p *plan, pods map[string]*corev1.Pod) []v1beta1.ListenerStatus {
+	ns := k.Namespace
+	caPEM := string(pki.EncodeCerts(p.clusterCA.KeyPair.Cert))
+	var out []v1beta1.ListenerStatus
+	for _, l := range k.Spec.Kafka.Listeners {
+		st := v1beta1.ListenerStatus{Name: l.Name, Type: l.Type}
+		var addrs []v1beta1.ListenerAddress
+		switch l.Type {
+		case v1beta1.ListenerInternal:
+			addrs = []v1beta1.ListenerAddress{{Host: v1beta1.BootstrapServiceName(k.Name) + "." + ns + ".svc", Port: l.Port}}
+		case v1beta1.ListenerClusterIP:
+			addrs = []v1beta1.ListenerAddress{{Host: v1beta1.ListenerBootstrapServiceName(k.Name, l.Name) + "." + ns + ".svc", Port: l.Port}}
+		case v1beta1.ListenerLoadBalancer:
+			if s := get[corev1.Service](r.Caches.Services, ns, v1beta1.ListenerBootstrapServiceName(k.Name, l.Name)); s != nil {
+				for _, in := range s.Status.LoadBalancer.Ingress {
+					host := in.Hostname
+					if host == "" {
+						host = in.IP
+					}
+					addrs = append(addrs, v1beta1.ListenerAddress{Host: host, Port: l.Port})
+				}
+			}
+		case v1beta1.ListenerNodePort:
+			s := get[corev1.Service](r.Caches.Services, ns, v1beta1.ListenerBootstrapServiceName(k.Name, l.Name))
+			if s != nil && len(s.Spec.Ports) > 0 && s.Spec.Ports[0].NodePort != 0 {
+				seen := map[string]bool{}
+				for _, np := range p.nodes {
+					if pod, ok := pods[np.name]; ok && np.node.Broker && pod.Status.HostIP != "" && !seen[pod.Status.HostIP] {
+						seen[pod.Status.HostIP] = true
+						addrs = append(addrs, v1beta1.ListenerAddress{Host: pod.Status.HostIP, Port: s.Spec.Ports[0].NodePort})
+					}
+				}
+				sort.Slice(addrs, func(i, j int) bool { return addrs[i].Host < addrs[j].Host })
+			}
+		}
+		st.Addresses = addrs
+		var servers []string
+		for _, a := range addrs {
+			servers = append(servers, a.Host+":"+strconv.Itoa(int(a.Port)))
+		}
+		st.BootstrapServers = strings.Join(servers, ",")
+		if l.TLS {
+			st.Certificates = []string{caPEM}
+		}
+		out = append(out, st)
+	}
+	return out
+}

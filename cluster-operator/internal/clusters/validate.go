@@ -1,0 +1,51 @@
+package clusters
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkaconfig"
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+)
+
+// rackTopologyKeys are the node labels the API server copies onto pods at binding (the
+// PodTopologyLabels admission plugin), which the downward API then exposes to broker.rack.
+var rackTopologyKeys = []string{"topology.kubernetes.io/zone", "topology.kubernetes.io/region"}
+
+// validate returns what is wrong with a Kafka and its pools that the CRD schema cannot reject,
+// sorted; nothing is changed while there is any.
+func validate(k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool) []string {
+	problems := kafkaconfig.ValidateUserConfig(k.Spec.Kafka.Config)
+	var brokers, controllers bool
+	for _, p := range pools {
+		if p.Spec.Replicas == 0 {
+			continue
+		}
+		brokers = brokers || slices.Contains(p.Spec.Roles, v1beta1.RoleBroker)
+		controllers = controllers || slices.Contains(p.Spec.Roles, v1beta1.RoleController)
+	}
+	if len(pools) == 0 {
+		problems = append(problems, fmt.Sprintf("no KafkaNodePool is labelled %s=%s", v1beta1.LabelCluster, k.Name))
+	} else {
+		if !brokers {
+			problems = append(problems, "no KafkaNodePool with replicas has the broker role")
+		}
+		if !controllers {
+			problems = append(problems, "no KafkaNodePool with replicas has the controller role")
+		}
+	}
+	for _, l := range k.Spec.Kafka.Listeners {
+		if l.Type == v1beta1.ListenerIngress {
+			problems = append(problems, fmt.Sprintf("listener %s: type ingress is not supported by this version of the operator", l.Name))
+		}
+	}
+	if r := k.Spec.Kafka.Rack; r != nil && !slices.Contains(rackTopologyKeys, r.TopologyKey) {
+		problems = append(problems, fmt.Sprintf("rack.topologyKey %q: only %v are supported (they reach pods through the downward API)", r.TopologyKey, rackTopologyKeys))
+	}
+	if a := k.Spec.Kafka.Authorization; a != nil && a.Type != "simple" {
+		problems = append(problems, fmt.Sprintf("authorization.type %q is not supported; use simple", a.Type))
+	}
+	sort.Strings(problems)
+	return problems
+}

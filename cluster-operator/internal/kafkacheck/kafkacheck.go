@@ -1,0 +1,236 @@
+// Package kafkacheck asks a cluster's Kafka, over its replication listener with the cluster
+// operator's own client certificate, whether a node may restart or be removed: the in-sync
+// replicas of every partition, each topic's min.insync.replicas, and the controller quorum. When
+// Kafka cannot be asked, the answer is no: an unknown state is never safe.
+package kafkacheck
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/certs"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/roller"
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+)
+
+// Timeout bounds each question to Kafka.
+const Timeout = 15 * time.Second
+
+// Checker implements the reconciler's RestartChecker with one client per cluster.
+type Checker struct {
+	// Secret returns the cluster operator's certificate Secret of a cluster from the cache.
+	Secret func(namespace, name string) *corev1.Secret
+	// SecretName names that Secret for a cluster.
+	SecretName func(cluster string) string
+	// Address is the bootstrap address of a cluster; default <cluster>-kafka-bootstrap.<ns>.svc:9091.
+	Address func(k *v1beta1.Kafka) string
+
+	mu      sync.Mutex
+	clients map[string]*entry
+}
+
+type entry struct {
+	fingerprint string
+	cl          *kgo.Client
+}
+
+// DefaultAddress is a cluster's replication listener through its bootstrap Service.
+func DefaultAddress(k *v1beta1.Kafka) string {
+	return fmt.Sprintf("%s.%s.svc:%d", v1beta1.BootstrapServiceName(k.Name), k.Namespace, v1beta1.PortReplication)
+}
+
+func (c *Checker) client(k *v1beta1.Kafka) (*kgo.Client, error) {
+	s := c.Secret(k.Namespace, c.SecretName(k.Name))
+	if s == nil {
+		return nil, errors.New("the cluster operator's certificate for this cluster does not exist yet")
+	}
+	addr := DefaultAddress(k)
+	if c.Address != nil {
+		addr = c.Address(k)
+	}
+	fp := addr + "|" + string(s.Data[certs.ClientCertKey]) + string(s.Data[certs.CATrustKey])
+	key := k.Namespace + "/" + k.Name
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.clients == nil {
+		c.clients = map[string]*entry{}
+	}
+	if e, ok := c.clients[key]; ok {
+		if e.fingerprint == fp {
+			return e.cl, nil
+		}
+		e.cl.Close()
+		delete(c.clients, key)
+	}
+	pair, err := tls.X509KeyPair(s.Data[certs.ClientCertKey], s.Data[certs.ClientKeyKey])
+	if err != nil {
+		return nil, fmt.Errorf("reading the cluster operator's certificate: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(s.Data[certs.CATrustKey]) {
+		return nil, errors.New("the cluster operator's certificate Secret has no CA certificate")
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ClientID("kafkaplane-cluster-operator"),
+		kgo.DialTLSConfig(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, Certificates: []tls.Certificate{pair}}),
+		kgo.RetryTimeout(Timeout))
+	if err != nil {
+		return nil, fmt.Errorf("creating a Kafka client: %w", err)
+	}
+	c.clients[key] = &entry{fingerprint: fp, cl: cl}
+	return cl, nil
+}
+
+// Forget closes the client of a cluster that is gone.
+func (c *Checker) Forget(namespace, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.clients[namespace+"/"+name]; ok {
+		e.cl.Close()
+		delete(c.clients, namespace+"/"+name)
+	}
+}
+
+// Close closes every client.
+func (c *Checker) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.clients {
+		e.cl.Close()
+		delete(c.clients, k)
+	}
+}
+
+// Quorum describes the KRaft controller quorum. A voter counts as caught up when it is the
+// leader or its log end is within caughtUpLag records of the high watermark.
+func (c *Checker) Quorum(ctx context.Context, k *v1beta1.Kafka) (roller.Quorum, error) {
+	cl, err := c.client(k)
+	if err != nil {
+		return roller.Quorum{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	req := kmsg.NewPtrDescribeQuorumRequest()
+	t := kmsg.NewDescribeQuorumRequestTopic()
+	t.Topic = "__cluster_metadata"
+	t.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
+	req.Topics = append(req.Topics, t)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return roller.Quorum{}, fmt.Errorf("describing the quorum: %w", err)
+	}
+	return quorumOf(resp)
+}
+
+const caughtUpLag = 10
+
+func quorumOf(resp *kmsg.DescribeQuorumResponse) (roller.Quorum, error) {
+	if resp.ErrorCode != 0 || len(resp.Topics) == 0 || len(resp.Topics[0].Partitions) == 0 {
+		return roller.Quorum{}, fmt.Errorf("describing the quorum: error code %d", resp.ErrorCode)
+	}
+	p := resp.Topics[0].Partitions[0]
+	if p.ErrorCode != 0 {
+		return roller.Quorum{}, fmt.Errorf("describing the quorum: error code %d", p.ErrorCode)
+	}
+	q := roller.Quorum{Leader: p.LeaderID}
+	for _, v := range p.CurrentVoters {
+		caught := v.ReplicaID == p.LeaderID || (v.LogEndOffset >= 0 && p.HighWatermark-v.LogEndOffset <= caughtUpLag)
+		q.Voters = append(q.Voters, roller.Voter{ID: v.ReplicaID, CaughtUp: caught})
+	}
+	return q, nil
+}
+
+// CanRestart answers for a ready node: controllers keep a caught-up majority, brokers keep every
+// partition at min.insync.replicas.
+func (c *Checker) CanRestart(ctx context.Context, k *v1beta1.Kafka, n roller.Node) (bool, string) {
+	if n.Controller {
+		q, err := c.Quorum(ctx, k)
+		if err != nil {
+			return false, "cannot ask Kafka: " + err.Error()
+		}
+		if ok, why := roller.CanRestartController(n.ID, q); !ok {
+			return false, why
+		}
+	}
+	if n.Broker {
+		parts, err := c.partitions(ctx, k)
+		if err != nil {
+			return false, "cannot ask Kafka: " + err.Error()
+		}
+		return roller.CanRestartBroker(n.ID, parts)
+	}
+	return true, ""
+}
+
+// CanRemove answers whether brokers host no partition replica.
+func (c *Checker) CanRemove(ctx context.Context, k *v1beta1.Kafka, brokers []int32) (bool, string) {
+	parts, err := c.partitions(ctx, k)
+	if err != nil {
+		return false, "cannot ask Kafka: " + err.Error()
+	}
+	for _, p := range parts {
+		for _, r := range p.Replicas {
+			if slices.Contains(brokers, r) {
+				return false, fmt.Sprintf("broker %d still hosts a replica of %s-%d; move partitions off it first", r, p.Topic, p.Partition)
+			}
+		}
+	}
+	return true, ""
+}
+
+// partitions lists every partition with its replicas, ISR and topic's min.insync.replicas.
+func (c *Checker) partitions(ctx context.Context, k *v1beta1.Kafka) ([]roller.Partition, error) {
+	cl, err := c.client(k)
+	if err != nil {
+		return nil, err
+	}
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	md, err := adm.Metadata(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading metadata: %w", err)
+	}
+	names := md.Topics.Names()
+	minISR := map[string]int{}
+	if len(names) > 0 {
+		rcs, err := adm.DescribeTopicConfigs(ctx, names...)
+		if err != nil {
+			return nil, fmt.Errorf("reading topic configs: %w", err)
+		}
+		for _, rc := range rcs {
+			if rc.Err != nil {
+				return nil, fmt.Errorf("reading the config of %s: %w", rc.Name, rc.Err)
+			}
+			minISR[rc.Name] = 1
+			for _, cfg := range rc.Configs {
+				if cfg.Key == "min.insync.replicas" && cfg.Value != nil {
+					if n, err := strconv.Atoi(*cfg.Value); err == nil {
+						minISR[rc.Name] = n
+					}
+				}
+			}
+		}
+	}
+	var out []roller.Partition
+	for _, t := range md.Topics {
+		if t.Err != nil {
+			return nil, fmt.Errorf("metadata of %s: %w", t.Topic, t.Err)
+		}
+		for _, p := range t.Partitions {
+			out = append(out, roller.Partition{Topic: t.Topic, Partition: p.Partition, Replicas: p.Replicas, ISR: p.ISR, MinISR: minISR[t.Topic]})
+		}
+	}
+	return out, nil
+}

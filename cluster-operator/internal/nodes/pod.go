@@ -1,0 +1,319 @@
+package nodes
+
+import (
+	"fmt"
+	"maps"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkaconfig"
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/ownership"
+)
+
+// Annotations on node pods.
+const (
+	// AnnotationRevision is the digest of everything the running pod was made from (pod spec,
+	// configuration, certificates): when the desired one differs, the pod must roll.
+	AnnotationRevision = "kafkaplane.io/revision"
+	// AnnotationKafkaVersion is the Kafka version the pod runs.
+	AnnotationKafkaVersion = "kafkaplane.io/kafka-version"
+)
+
+// KafkaUID is the user of the apache/kafka image (appuser). It is set explicitly: the image
+// names its user, and runAsNonRoot cannot be verified against a name.
+const KafkaUID = 1000
+
+// PodOptions are the cluster-wide inputs of a node's pod.
+type PodOptions struct {
+	Image, Version, Revision string
+	ServiceAccount           string
+}
+
+// Pod is a node's desired pod, without the revision annotation's value known to the caller.
+func Pod(k *v1beta1.Kafka, n Node, o PodOptions) *corev1.Pod {
+	name := n.Name(k.Name)
+	tpl := mergePodTemplates(k.Spec.Kafka.Template, n.PoolSpec.Spec.Template)
+	labels := Labels(k.Name, n)
+	annotations := map[string]string{AnnotationRevision: o.Revision, AnnotationKafkaVersion: o.Version}
+	if tpl.Metadata != nil {
+		labels = merged(tpl.Metadata.Labels, labels)
+		annotations = merged(tpl.Metadata.Annotations, annotations)
+	}
+	volumes, mounts := volumes(k.Name, n)
+	spec := corev1.PodSpec{
+		Hostname:                      name,
+		Subdomain:                     v1beta1.BrokersServiceName(k.Name),
+		ServiceAccountName:            o.ServiceAccount,
+		AutomountServiceAccountToken:  ptr.To(false),
+		RestartPolicy:                 corev1.RestartPolicyAlways,
+		TerminationGracePeriodSeconds: ptr.To[int64](60),
+		EnableServiceLinks:            ptr.To(false),
+		SecurityContext: &corev1.PodSecurityContext{
+			RunAsNonRoot:   ptr.To(true),
+			RunAsUser:      ptr.To[int64](KafkaUID),
+			RunAsGroup:     ptr.To[int64](KafkaUID),
+			FSGroup:        ptr.To[int64](KafkaUID),
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		},
+		Volumes:    volumes,
+		Containers: []corev1.Container{container(k, n, o, mounts)},
+	}
+	applyPodTemplate(&spec, tpl)
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: k.Namespace, Labels: labels, Annotations: annotations,
+			OwnerReferences: []metav1.OwnerReference{ownership.ControllerRef(k, v1beta1.KindKafka)}},
+		Spec: spec,
+	}
+}
+
+func container(k *v1beta1.Kafka, n Node, o PodOptions, mounts []corev1.VolumeMount) corev1.Container {
+	c := corev1.Container{
+		Name:         "kafka",
+		Image:        o.Image,
+		Command:      []string{"/bin/sh", ConfigDir + "/" + StartScriptKey},
+		Ports:        ports(k, n),
+		VolumeMounts: mounts,
+		Env:          env(k, n),
+		SecurityContext: &corev1.SecurityContext{
+			AllowPrivilegeEscalation: ptr.To(false),
+			ReadOnlyRootFilesystem:   ptr.To(true),
+			RunAsNonRoot:             ptr.To(true),
+			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		},
+	}
+	if r := n.PoolSpec.Spec.Resources; r != nil {
+		c.Resources = *r.DeepCopy()
+	}
+	// Ready once the node accepts connections on its operator listener: the replication listener
+	// for brokers, the quorum listener for controllers.
+	port := int32(v1beta1.PortReplication)
+	if !n.Broker {
+		port = v1beta1.PortControlPlane
+	}
+	probe := corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(port)}}
+	c.ReadinessProbe = &corev1.Probe{ProbeHandler: probe, InitialDelaySeconds: 10, PeriodSeconds: 10, TimeoutSeconds: 5}
+	c.LivenessProbe = &corev1.Probe{ProbeHandler: probe, InitialDelaySeconds: 60, PeriodSeconds: 10, TimeoutSeconds: 5, FailureThreshold: 6}
+	for _, tpl := range []*v1beta1.ContainerTemplate{templateContainer(k.Spec.Kafka.Template), poolContainer(n.PoolSpec)} {
+		if tpl == nil {
+			continue
+		}
+		c.Env = append(c.Env, tpl.Env...)
+		if tpl.SecurityContext != nil {
+			c.SecurityContext = tpl.SecurityContext.DeepCopy()
+		}
+	}
+	return c
+}
+
+func templateContainer(t *v1beta1.KafkaClusterTemplate) *v1beta1.ContainerTemplate {
+	if t == nil {
+		return nil
+	}
+	return t.KafkaContainer
+}
+
+func poolContainer(p *v1beta1.KafkaNodePool) *v1beta1.ContainerTemplate {
+	if p.Spec.Template == nil {
+		return nil
+	}
+	return p.Spec.Template.KafkaContainer
+}
+
+func ports(k *v1beta1.Kafka, n Node) []corev1.ContainerPort {
+	var ps []corev1.ContainerPort
+	if n.Controller {
+		ps = append(ps, corev1.ContainerPort{Name: "tcp-ctrlplane", ContainerPort: v1beta1.PortControlPlane})
+	}
+	if n.Broker {
+		ps = append(ps, corev1.ContainerPort{Name: "tcp-replication", ContainerPort: v1beta1.PortReplication})
+		for _, l := range k.Spec.Kafka.Listeners {
+			ps = append(ps, corev1.ContainerPort{Name: PortName(l), ContainerPort: l.Port})
+		}
+	}
+	return ps
+}
+
+// PortName names a listener's container and service port.
+func PortName(l v1beta1.GenericKafkaListener) string { return "tcp-" + l.Name }
+
+func env(k *v1beta1.Kafka, n Node) []corev1.EnvVar {
+	var e []corev1.EnvVar
+	if k.Spec.Kafka.Rack != nil && n.Broker {
+		// The downward API exposes the pod's topology labels, which the API server copies from
+		// the node at binding (PodTopologyLabels admission, for the zone and region labels).
+		e = append(e, corev1.EnvVar{Name: "KAFKA_BROKER_RACK", ValueFrom: &corev1.EnvVarSource{
+			FieldRef: &corev1.ObjectFieldSelector{FieldPath: fmt.Sprintf("metadata.labels['%s']", k.Spec.Kafka.Rack.TopologyKey)}}})
+	}
+	for _, l := range k.Spec.Kafka.Listeners {
+		if l.Type == v1beta1.ListenerNodePort && n.Broker {
+			e = append(e, corev1.EnvVar{Name: "KAFKA_NODE_HOST", ValueFrom: &corev1.EnvVarSource{
+				FieldRef: &corev1.ObjectFieldSelector{FieldPath: "status.hostIP"}}})
+			break
+		}
+	}
+	if j := n.PoolSpec.Spec.JvmOptions; j != nil {
+		var heap []string
+		if j.Xms != "" {
+			heap = append(heap, "-Xms"+j.Xms)
+		}
+		if j.Xmx != "" {
+			heap = append(heap, "-Xmx"+j.Xmx)
+		}
+		if len(heap) > 0 {
+			e = append(e, corev1.EnvVar{Name: "KAFKA_HEAP_OPTS", Value: strings.Join(heap, " ")})
+		}
+		var opts []string
+		for _, key := range sortedKeys(j.XX) {
+			opts = append(opts, xxOption(key, j.XX[key]))
+		}
+		for _, p := range j.JavaSystemProperties {
+			opts = append(opts, "-D"+p.Name+"="+p.Value)
+		}
+		if len(opts) > 0 {
+			e = append(e, corev1.EnvVar{Name: "KAFKA_OPTS", Value: strings.Join(opts, " ")})
+		}
+	}
+	return e
+}
+
+func xxOption(key, value string) string {
+	switch value {
+	case "true":
+		return "-XX:+" + key
+	case "false":
+		return "-XX:-" + key
+	}
+	return "-XX:" + key + "=" + value
+}
+
+// volumes are the node's configuration, certificates, scratch space and data volumes.
+func volumes(cluster string, n Node) ([]corev1.Volume, []corev1.VolumeMount) {
+	name := n.Name(cluster)
+	vs := []corev1.Volume{
+		{Name: "node-config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: name}}}},
+		{Name: "certs", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: name}}},
+		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+	}
+	ms := []corev1.VolumeMount{
+		{Name: "node-config", MountPath: ConfigDir, ReadOnly: true},
+		{Name: "certs", MountPath: kafkaconfig.CertsDir, ReadOnly: true},
+		{Name: "tmp", MountPath: "/tmp"},
+	}
+	for _, d := range DataVolumes(cluster, n) {
+		v := corev1.Volume{Name: d.Volume}
+		if d.Claim != "" {
+			v.PersistentVolumeClaim = &corev1.PersistentVolumeClaimVolumeSource{ClaimName: d.Claim}
+		} else {
+			ed := &corev1.EmptyDirVolumeSource{}
+			if d.SizeLimit != "" {
+				if q, err := resource.ParseQuantity(d.SizeLimit); err == nil {
+					ed.SizeLimit = &q
+				}
+			}
+			v.EmptyDir = ed
+		}
+		vs = append(vs, v)
+		ms = append(ms, corev1.VolumeMount{Name: d.Volume, MountPath: d.MountPath})
+	}
+	return vs, ms
+}
+
+func mergePodTemplates(k *v1beta1.KafkaClusterTemplate, p *v1beta1.KafkaNodePoolTemplate) v1beta1.PodTemplate {
+	var out v1beta1.PodTemplate
+	if k != nil && k.Pod != nil {
+		out = *k.Pod.DeepCopy()
+	}
+	if p == nil || p.Pod == nil {
+		return out
+	}
+	// The pool's template wins property by property, as in Strimzi since 0.49.
+	pp := p.Pod.DeepCopy()
+	if pp.Metadata != nil {
+		if out.Metadata == nil {
+			out.Metadata = &v1beta1.MetadataTemplate{}
+		}
+		out.Metadata.Labels = merged(out.Metadata.Labels, pp.Metadata.Labels)
+		out.Metadata.Annotations = merged(out.Metadata.Annotations, pp.Metadata.Annotations)
+	}
+	if pp.ImagePullSecrets != nil {
+		out.ImagePullSecrets = pp.ImagePullSecrets
+	}
+	if pp.SecurityContext != nil {
+		out.SecurityContext = pp.SecurityContext
+	}
+	if pp.TerminationGracePeriodSeconds != nil {
+		out.TerminationGracePeriodSeconds = pp.TerminationGracePeriodSeconds
+	}
+	if pp.Affinity != nil {
+		out.Affinity = pp.Affinity
+	}
+	if pp.Tolerations != nil {
+		out.Tolerations = pp.Tolerations
+	}
+	if pp.NodeSelector != nil {
+		out.NodeSelector = pp.NodeSelector
+	}
+	if pp.TopologySpreadConstraints != nil {
+		out.TopologySpreadConstraints = pp.TopologySpreadConstraints
+	}
+	if pp.PriorityClassName != "" {
+		out.PriorityClassName = pp.PriorityClassName
+	}
+	if pp.SchedulerName != "" {
+		out.SchedulerName = pp.SchedulerName
+	}
+	if pp.HostAliases != nil {
+		out.HostAliases = pp.HostAliases
+	}
+	if pp.EnableServiceLinks != nil {
+		out.EnableServiceLinks = pp.EnableServiceLinks
+	}
+	return out
+}
+
+func applyPodTemplate(spec *corev1.PodSpec, t v1beta1.PodTemplate) {
+	spec.ImagePullSecrets = t.ImagePullSecrets
+	if t.SecurityContext != nil {
+		spec.SecurityContext = t.SecurityContext.DeepCopy()
+	}
+	if t.TerminationGracePeriodSeconds != nil {
+		spec.TerminationGracePeriodSeconds = t.TerminationGracePeriodSeconds
+	}
+	spec.Affinity = t.Affinity
+	spec.Tolerations = t.Tolerations
+	spec.NodeSelector = t.NodeSelector
+	spec.TopologySpreadConstraints = t.TopologySpreadConstraints
+	spec.PriorityClassName = t.PriorityClassName
+	spec.SchedulerName = t.SchedulerName
+	spec.HostAliases = t.HostAliases
+	if t.EnableServiceLinks != nil {
+		spec.EnableServiceLinks = t.EnableServiceLinks
+	}
+}
+
+// merged returns base with over's entries on top; our own labels are passed as over so that a
+// template cannot change them.
+func merged(base, over map[string]string) map[string]string {
+	out := maps.Clone(base)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, over)
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
