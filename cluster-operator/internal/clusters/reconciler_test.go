@@ -74,17 +74,39 @@ func newEnv(t *testing.T, objs ...runtime.Object) *env {
 		Pools: informers.ForResource(kpf, func(f kpinformers.SharedInformerFactory) cache.SharedIndexInformer {
 			return f.Kafkaplane().V1beta1().KafkaNodePools().Informer()
 		}),
-		Pods:            k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer { return f.Core().V1().Pods().Informer() }),
-		Services:        k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer { return f.Core().V1().Services().Informer() }),
-		ConfigMaps:      k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer { return f.Core().V1().ConfigMaps().Informer() }),
-		Secrets:         k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer { return f.Core().V1().Secrets().Informer() }),
-		Claims:          k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer { return f.Core().V1().PersistentVolumeClaims().Informer() }),
-		Budgets:         k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer { return f.Policy().V1().PodDisruptionBudgets().Informer() }),
-		NetworkPolicies: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer { return f.Networking().V1().NetworkPolicies().Informer() }),
-		ServiceAccounts: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer { return f.Core().V1().ServiceAccounts().Informer() }),
-		Roles:           k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer { return f.Rbac().V1().Roles().Informer() }),
-		RoleBindings:    k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer { return f.Rbac().V1().RoleBindings().Informer() }),
-		Deployments:     k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer { return f.Apps().V1().Deployments().Informer() }),
+		Pods: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Core().V1().Pods().Informer()
+		}),
+		Services: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Core().V1().Services().Informer()
+		}),
+		ConfigMaps: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Core().V1().ConfigMaps().Informer()
+		}),
+		Secrets: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Core().V1().Secrets().Informer()
+		}),
+		Claims: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Core().V1().PersistentVolumeClaims().Informer()
+		}),
+		Budgets: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Policy().V1().PodDisruptionBudgets().Informer()
+		}),
+		NetworkPolicies: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Networking().V1().NetworkPolicies().Informer()
+		}),
+		ServiceAccounts: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Core().V1().ServiceAccounts().Informer()
+		}),
+		Roles: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Rbac().V1().Roles().Informer()
+		}),
+		RoleBindings: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Rbac().V1().RoleBindings().Informer()
+		}),
+		Deployments: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Apps().V1().Deployments().Informer()
+		}),
 	}
 	kpf.Start(ctx)
 	kf.Start(ctx)
