@@ -1,0 +1,217 @@
+package clusters
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+)
+
+// readyCluster is a cluster of one controller (ID 0... by assignment) and two brokers, all Ready.
+func readyCluster(t *testing.T) *env {
+	t.Helper()
+	e := newEnv(t, testKafka(), testPool("controllers", 1, v1beta1.RoleController), testPool("brokers", 2, v1beta1.RoleBroker))
+	e.reconcile(t)
+	e.markReady(t)
+	e.reconcile(t)
+	if n := len(e.pods(t)); n != 3 {
+		t.Fatalf("%d pods", n)
+	}
+	return e
+}
+
+func (e *env) setConfig(t *testing.T, key, value string) {
+	t.Helper()
+	patch := []byte(`{"spec":{"kafka":{"config":{"` + key + `":"` + value + `"}}}}`)
+	if _, err := e.kp.KafkaplaneV1beta1().Kafkas(ns).Patch(context.Background(), "c", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+}
+
+// nodeNames are a pool's node names from its status.
+func (e *env) nodeNames(t *testing.T, pool string) []string {
+	t.Helper()
+	p, err := e.kp.KafkaplaneV1beta1().KafkaNodePools(ns).Get(context.Background(), pool, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, id := range p.Status.NodeIDs {
+		out = append(out, v1beta1.NodeName("c", pool, id))
+	}
+	return out
+}
+
+func TestConfigChangeRollsOneReadyNodeOnlyWhenKafkaAllows(t *testing.T) {
+	e := readyCluster(t)
+	e.setConfig(t, "log.retention.hours", "100")
+	e.reconcile(t)
+	// Kafka says no: nothing restarts, and the condition says why.
+	if n := len(e.pods(t)); n != 3 {
+		t.Fatalf("a pod was deleted although Kafka refused: %d pods", n)
+	}
+	if len(e.checker.asked) == 0 {
+		t.Fatal("the checker was not asked")
+	}
+	c := findReady(e.kafka(t))
+	if c == nil || c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "may not restart yet") {
+		t.Fatalf("condition: %+v", c)
+	}
+	// Kafka says yes: exactly one node restarts, the controller first.
+	e.checker.restart = true
+	e.reconcile(t)
+	pods := e.pods(t)
+	if len(pods) != 2 {
+		t.Fatalf("%d pods after one restart, want 2", len(pods))
+	}
+	if _, ok := pods[e.nodeNames(t, "controllers")[0]]; ok {
+		t.Errorf("a broker restarted before the controller: %v", keys(pods))
+	}
+	// The next reconcile recreates it; nothing else restarts while it is not ready.
+	e.reconcile(t)
+	e.reconcile(t)
+	if n := len(e.pods(t)); n != 3 {
+		t.Fatalf("%d pods, want the restarted one back and no other gone", n)
+	}
+}
+
+func TestNotReadyStaleNodeRestartsWithoutAskingKafka(t *testing.T) {
+	e := readyCluster(t)
+	e.setConfig(t, "log.retention.hours", "100")
+	broker := e.nodeNames(t, "brokers")[1]
+	p := e.pods(t)[broker]
+	p.Status.Conditions = nil
+	if _, err := e.kube.CoreV1().Pods(ns).UpdateStatus(context.Background(), p, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.reconcile(t)
+	if _, ok := e.pods(t)[broker]; ok {
+		t.Fatal("the not-ready stale broker was not restarted")
+	}
+	if len(e.checker.asked) != 0 {
+		t.Errorf("Kafka was asked about a not-ready node: %v", e.checker.asked)
+	}
+}
+
+func TestManualRollingUpdateOfAPool(t *testing.T) {
+	e := readyCluster(t)
+	patch := []byte(`{"metadata":{"annotations":{"` + v1beta1.AnnotationManualRollingUpdate + `":"true"}}}`)
+	if _, err := e.kp.KafkaplaneV1beta1().KafkaNodePools(ns).Patch(context.Background(), "brokers", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	e.checker.restart = true
+	e.reconcile(t)
+	pool, err := e.kp.KafkaplaneV1beta1().KafkaNodePools(ns).Get(context.Background(), "brokers", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := pool.Annotations[v1beta1.AnnotationManualRollingUpdate]; ok {
+		t.Error("the pool keeps its manual-rolling-update annotation")
+	}
+	marked := func() int {
+		n := 0
+		for _, p := range e.pods(t) {
+			if p.Annotations[v1beta1.AnnotationManualRollingUpdate] == "true" {
+				n++
+			}
+		}
+		return n
+	}
+	// Both brokers carry the request; then they restart one by one.
+	if n := marked(); n != 2 {
+		t.Fatalf("%d pods marked, want the 2 brokers", n)
+	}
+	e.reconcile(t)
+	if n, pods := marked(), e.pods(t); n != 1 || len(pods) != 2 {
+		t.Fatalf("after one restart: %d marked, pods %v", n, keys(pods))
+	}
+}
+
+func TestScaleDownWaitsForKafka(t *testing.T) {
+	e := readyCluster(t)
+	patch := []byte(`{"spec":{"replicas":1}}`)
+	if _, err := e.kp.KafkaplaneV1beta1().KafkaNodePools(ns).Patch(context.Background(), "brokers", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	gone := e.nodeNames(t, "brokers")[1]
+	e.checker.why = "broker still hosts a replica of t-0"
+	e.reconcile(t)
+	if _, ok := e.pods(t)[gone]; !ok {
+		t.Fatal("the broker was removed although Kafka refused")
+	}
+	if c := findReady(e.kafka(t)); c == nil || !strings.Contains(c.Message, "still hosts a replica") {
+		t.Fatalf("condition: %+v", c)
+	}
+	e.checker.remove = true
+	e.reconcile(t)
+	if _, ok := e.pods(t)[gone]; ok {
+		t.Fatal("the broker was not removed")
+	}
+	for _, get := range []func() error{
+		func() error {
+			_, err := e.kube.CoreV1().ConfigMaps(ns).Get(context.Background(), gone, metav1.GetOptions{})
+			return err
+		},
+		func() error {
+			_, err := e.kube.CoreV1().PersistentVolumeClaims(ns).Get(context.Background(), "data-"+gone, metav1.GetOptions{})
+			return err
+		},
+	} {
+		if err := get(); err == nil {
+			t.Error("an object of the removed node remains")
+		}
+	}
+}
+
+func TestInvalidSpecChangesNothing(t *testing.T) {
+	k := testKafka()
+	k.Spec.Kafka.Config = map[string]v1beta1.ConfigValue{"listeners": v1beta1.ConfigValue("PLAINTEXT://:9092")}
+	e := newEnv(t, k, testPool("brokers", 1, v1beta1.RoleBroker))
+	e.reconcile(t)
+	if n := len(e.pods(t)); n != 0 {
+		t.Fatalf("%d pods for an invalid Kafka", n)
+	}
+	c := findReady(e.kafka(t))
+	if c == nil || c.Reason != v1beta1.ReasonInvalidSpec || !strings.Contains(c.Message, "spec.kafka.config.listeners is set by the operator") ||
+		!strings.Contains(c.Message, "no KafkaNodePool with replicas has the controller role") {
+		t.Fatalf("condition: %+v", c)
+	}
+	pool, _ := e.kp.KafkaplaneV1beta1().KafkaNodePools(ns).Get(context.Background(), "brokers", metav1.GetOptions{})
+	if pc := findPoolReady(pool); pc == nil || pc.Reason != v1beta1.ReasonInvalidSpec {
+		t.Errorf("pool condition: %+v", pc)
+	}
+}
+
+func TestPoolOfMissingKafka(t *testing.T) {
+	e := newEnv(t, testPool("brokers", 1, v1beta1.RoleBroker))
+	e.reconcile(t)
+	pool, _ := e.kp.KafkaplaneV1beta1().KafkaNodePools(ns).Get(context.Background(), "brokers", metav1.GetOptions{})
+	if pc := findPoolReady(pool); pc == nil || pc.Reason != v1beta1.ReasonInvalidSpec || !strings.Contains(pc.Message, "no Kafka named c") {
+		t.Errorf("pool condition: %+v", pc)
+	}
+}
+
+func findPoolReady(p *v1beta1.KafkaNodePool) *metav1.Condition {
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == v1beta1.ConditionReady {
+			return &p.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
