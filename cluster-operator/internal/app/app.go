@@ -22,6 +22,8 @@ import (
 // Config holds the cluster operator's own flags.
 type Config struct {
 	TopicOperatorImage, UserOperatorImage string
+	// BootstrapOverrides is a JSON file of "namespace/name" → bootstrap address.
+	BootstrapOverrides string
 }
 
 // AddFlags registers the flags.
@@ -30,6 +32,8 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 		"default image of the topic operators this operator launches")
 	fs.StringVar(&c.UserOperatorImage, "user-operator-image", v1beta1.Image(v1beta1.BinaryUserOperator, version.Version),
 		"default image of the user operators this operator launches")
+	fs.StringVar(&c.BootstrapOverrides, "kafka-bootstrap-overrides", "",
+		`JSON file mapping "namespace/name" of a Kafka to the address the operator dials instead of its bootstrap Service (development sandboxes, where Services are not reachable); read at each connection`)
 }
 
 // OwnedSelector selects every object the cluster operator creates.
@@ -78,6 +82,7 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 		}),
 	}
 	checker := &kafkacheck.Checker{
+		Address: kafkacheck.OverridesFrom(c.BootstrapOverrides),
 		SecretName: clusters.ClusterOperatorCertsSecretName,
 		Secret: func(namespace, name string) *corev1.Secret {
 			obj, ok, err := caches.Secrets.GetByKey(namespace, name)

@@ -28,6 +28,8 @@ type fakeChecker struct {
 	restart, remove bool
 	why             string
 	asked           []int32
+	// deny refuses these nodes even when restart is true.
+	deny map[int32]string
 }
 
 func (f *fakeChecker) Quorum(context.Context, *v1beta1.Kafka) (roller.Quorum, error) {
@@ -35,6 +37,9 @@ func (f *fakeChecker) Quorum(context.Context, *v1beta1.Kafka) (roller.Quorum, er
 }
 func (f *fakeChecker) CanRestart(_ context.Context, _ *v1beta1.Kafka, n roller.Node) (bool, string) {
 	f.asked = append(f.asked, n.ID)
+	if why, ok := f.deny[n.ID]; ok {
+		return false, why
+	}
 	return f.restart, f.why
 }
 func (f *fakeChecker) CanRemove(context.Context, *v1beta1.Kafka, []int32) (bool, string) {

@@ -77,19 +77,29 @@ func (r *Reconciler) roll(ctx context.Context, k *v1beta1.Kafka, p *plan) (rollS
 	if err != nil {
 		q = roller.Quorum{Leader: -1}
 	}
-	order := roller.Order(candidates, q)
-	next := order[0]
-	if next.Ready {
-		for _, c := range candidates {
-			if !c.Ready {
-				st.blocked = fmt.Sprintf("node %d is not ready", c.ID)
-				return st, nil
-			}
+	var next roller.Node
+	found := false
+	var waits []string
+	for _, n := range roller.Order(candidates, q) {
+		if !n.Ready {
+			next, found = n, true // restarting a node that is not ready cannot make things worse
+			break
 		}
-		if ok, why := r.Checker.CanRestart(ctx, k, next); !ok {
-			st.blocked = fmt.Sprintf("node %d may not restart yet: %s", next.ID, why)
+		if notReady := notReadyOther(candidates, n.ID); notReady >= 0 {
+			st.blocked = fmt.Sprintf("node %d is not ready", notReady)
 			return st, nil
 		}
+		// A node Kafka will not let go now is retried later; the next one may go meanwhile.
+		if ok, why := r.Checker.CanRestart(ctx, k, n); !ok {
+			waits = append(waits, fmt.Sprintf("node %d may not restart yet: %s", n.ID, why))
+			continue
+		}
+		next, found = n, true
+		break
+	}
+	if !found {
+		st.blocked = strings.Join(waits, "; ")
+		return st, nil
 	}
 	pod := byID[next.ID]
 	uid := pod.UID
@@ -129,6 +139,16 @@ func (r *Reconciler) spreadManualRoll(ctx context.Context, k *v1beta1.Kafka, p *
 		}
 	}
 	return nil
+}
+
+// notReadyOther returns the ID of a node other than id that is not ready, or -1.
+func notReadyOther(nodes []roller.Node, id int32) int32 {
+	for _, n := range nodes {
+		if n.ID != id && !n.Ready {
+			return n.ID
+		}
+	}
+	return -1
 }
 
 func podReady(p *corev1.Pod) bool {

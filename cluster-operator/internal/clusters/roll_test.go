@@ -81,6 +81,20 @@ func TestConfigChangeRollsOneReadyNodeOnlyWhenKafkaAllows(t *testing.T) {
 	}
 }
 
+func TestBlockedNodeDoesNotHoldUpTheOthers(t *testing.T) {
+	e := readyCluster(t)
+	e.setConfig(t, "log.retention.hours", "100")
+	controller := e.nodeNames(t, "controllers")[0]
+	pool, _ := e.kp.KafkaplaneV1beta1().KafkaNodePools(ns).Get(context.Background(), "controllers", metav1.GetOptions{})
+	e.checker.restart = true
+	e.checker.deny = map[int32]string{pool.Status.NodeIDs[0]: "quorum unknown"}
+	e.reconcile(t)
+	pods := e.pods(t)
+	if _, ok := pods[controller]; !ok || len(pods) != 2 {
+		t.Fatalf("want the controller kept and one broker restarted: %v", keys(pods))
+	}
+}
+
 func TestNotReadyStaleNodeRestartsWithoutAskingKafka(t *testing.T) {
 	e := readyCluster(t)
 	e.setConfig(t, "log.retention.hours", "100")
