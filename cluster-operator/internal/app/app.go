@@ -82,7 +82,7 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 		}),
 	}
 	checker := &kafkacheck.Checker{
-		Address: kafkacheck.OverridesFrom(c.BootstrapOverrides),
+		Address:    kafkacheck.OverridesFrom(c.BootstrapOverrides),
 		SecretName: clusters.ClusterOperatorCertsSecretName,
 		Secret: func(namespace, name string) *corev1.Secret {
 			obj, ok, err := caches.Secrets.GetByKey(namespace, name)
