@@ -91,7 +91,11 @@ func run(ctx context.Context) error {
 		return fail("crds", filepath.Join(logs, "kube-apiserver.log"), err)
 	}
 
-	op, opAddr, err := startClusterOperator(ctx, e, kubeconfig, logs)
+	overrides := filepath.Join(dir, "kafka-overrides.json")
+	if err := writeJSON(overrides, map[string]string{}); err != nil {
+		return err
+	}
+	op, opAddr, err := startClusterOperator(ctx, e, kubeconfig, logs, overrides)
 	if err != nil {
 		return err
 	}
@@ -112,6 +116,8 @@ func run(ctx context.Context) error {
 		return err
 	}
 	go copyUserCredentials(ctx, kp, e.Kube, filepath.Join(dir, "users"))
+	si := &standIns{e: e, kp: kp, overrides: overrides, bootstrapJSON: filepath.Join(dir, "bootstrap.json")}
+	go si.run(ctx)
 
 	fmt.Println()
 	fmt.Println("created:")
@@ -123,13 +129,17 @@ func run(ctx context.Context) error {
 	fmt.Printf("  nodes           3 simulated nodes in zone-a, zone-b, zone-c\n")
 	fmt.Printf("  CRDs            kafkas, kafkanodepools, kafkatopics, kafkausers (kafkaplane.io/v1beta1)\n")
 	fmt.Printf("  cluster operator http://%s/metrics (log %s)\n", opAddr, filepath.Join(logs, "cluster-operator.log"))
-	fmt.Printf("\nskipped (not built yet, so not waited for and not faked):\n")
-	fmt.Printf("  Kafka tls-kafka/my-tls-cluster   the cluster operator does not reconcile Kafka clusters yet\n")
-	fmt.Printf("  topics test, test-one-rep        need the cluster operator and the topic operator\n")
-	fmt.Printf("  user my-user and its Secret      need the cluster operator and the user operator\n")
-	fmt.Printf("  Kafka stand-in (kfake)           comes with the cluster operator; .sandbox/bootstrap.json stays {} until then\n")
-	fmt.Printf("\nonce those land, produce and consume with my-user's certificate (.sandbox/users/tls-kafka/my-user/) against\n")
-	fmt.Printf("the address for tls-kafka/my-tls-cluster/tls in .sandbox/bootstrap.json.\n\n")
+	fmt.Printf("\nwaiting for the examples to be Ready (up to 5 minutes)…\n")
+	for _, line := range waitExamples(ctx, kp, e, 5*time.Minute) {
+		fmt.Println("  " + line)
+	}
+	fmt.Printf("\nKafka stand-in: kfake on loopback per cluster (TLS from the cluster CA; ACLs stored, not enforced —\n")
+	fmt.Printf("kfake maps mTLS clients to User:ANONYMOUS); addresses by namespace/cluster/listener in .sandbox/bootstrap.json:\n")
+	for k, v := range si.snapshot() {
+		fmt.Printf("  %-40s %s\n", k, v)
+	}
+	fmt.Printf("\nproduce and consume with my-user's certificate (.sandbox/users/tls-kafka/my-user/: user.crt, user.key, ca.crt of\n")
+	fmt.Printf("the clients CA; trust the cluster CA from Secret my-tls-cluster-cluster-ca-cert) against that address.\n\n")
 	fmt.Printf("(started in %s; Ctrl-C stops everything)\n", time.Since(start).Round(100*time.Millisecond))
 	fmt.Println("sandbox ready")
 
@@ -143,14 +153,15 @@ func run(ctx context.Context) error {
 
 // startClusterOperator runs the freshly built cluster operator with the admin kubeconfig,
 // watching every namespace, and waits until it is ready.
-func startClusterOperator(ctx context.Context, e *env.Env, kubeconfig, logs string) (*localcluster.Process, string, error) {
+func startClusterOperator(ctx context.Context, e *env.Env, kubeconfig, logs, overrides string) (*localcluster.Process, string, error) {
 	port, err := localcluster.FreePort("127.0.0.1")
 	if err != nil {
 		return nil, "", err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	p, err := localcluster.StartProcess("cluster-operator", logs, []string{"KAFKAPLANE_WATCH_NAMESPACES=*"},
-		e.Binaries["cluster-operator"], "--kubeconfig="+kubeconfig, "--leader-elect=false", "--http-address="+addr)
+		e.Binaries["cluster-operator"], "--kubeconfig="+kubeconfig, "--leader-elect=false", "--http-address="+addr,
+		"--kafka-bootstrap-overrides="+overrides)
 	if err != nil {
 		return nil, "", err
 	}
