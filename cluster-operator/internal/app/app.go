@@ -6,11 +6,14 @@ import (
 	"context"
 	"flag"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/clusters"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkacheck"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/release"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/controller"
 	pkginformers "github.com/kafkaplane/kafkaplane/pkg/informers"
@@ -114,6 +117,9 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 			return err
 		}
 	}
+	if err := c.releaseFinalizers(m, caches.Kafkas); err != nil {
+		return err
+	}
 	m.WaitFor(caches.All()...)
 	m.AddController(ctl)
 	m.ReportManaged("kafka", caches.Kafkas)
@@ -122,4 +128,56 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 		checker.Close()
 	})
 	return nil
+}
+
+// releaseFinalizers runs, per entity operator kind, the controller that frees deleted topics and
+// users whose operator is gone.
+func (c *Config) releaseFinalizers(m *operator.Manager, kafkas *pkginformers.Multi) error {
+	for _, kind := range []release.Kind{release.Topics, release.Users} {
+		objs := pkginformers.ForResource(m.MetadataInformers, func(f metadatainformer.SharedInformerFactory) cache.SharedIndexInformer {
+			inf := f.ForResource(kind.Resource).Informer()
+			_ = inf.SetTransform(pkginformers.StripMetadataOnly) // fails only once started; we are before Start
+			return inf
+		})
+		rec := &release.Reconciler{Kind: kind, Objects: objs, Kafkas: kafkas, Metadata: m.Metadata, FieldManager: m.FieldManager}
+		ctl, err := controller.New(controller.Options{Name: "release-" + kind.Resource.Resource, Reconciler: rec, Workers: 2,
+			Metrics: m.Metrics, ResyncPeriod: m.Options.ResyncPeriod,
+			ListKeys: func() ([]controller.Key, error) { return objs.Keys(), nil }})
+		if err != nil {
+			return err
+		}
+		if err := objs.AddEventHandler(ctl.EventHandler()); err != nil {
+			return err
+		}
+		// A Kafka that goes, or stops running an operator, frees that cluster's objects.
+		if err := kafkas.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			UpdateFunc: func(_, newObj any) { enqueueCluster(ctl, objs, newObj) },
+			DeleteFunc: func(obj any) { enqueueCluster(ctl, objs, obj) },
+		}); err != nil {
+			return err
+		}
+		m.WaitFor(objs)
+		m.AddController(ctl)
+	}
+	return nil
+}
+
+func enqueueCluster(ctl *controller.Controller, objs *pkginformers.Multi, obj any) {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = t.Obj
+	}
+	k, ok := obj.(*v1beta1.Kafka)
+	if !ok {
+		return
+	}
+	idx := objs.Indexer(k.Namespace)
+	if idx == nil {
+		return
+	}
+	items, _ := idx.ByIndex(cache.NamespaceIndex, k.Namespace)
+	for _, item := range items {
+		if o, ok := item.(metav1.Object); ok && o.GetLabels()[v1beta1.LabelCluster] == k.Name && o.GetDeletionTimestamp() != nil {
+			ctl.EnqueueKey(controller.Key{Namespace: o.GetNamespace(), Name: o.GetName()})
+		}
+	}
 }
