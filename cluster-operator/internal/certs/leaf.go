@@ -56,9 +56,11 @@ type Leaf struct {
 
 // NodeSecret returns a node's desired certificate Secret: the current certificate when it is
 // still good (signed by the current CA key, same names, not due), else a new one; and whether it
-// issued one. The trust bundles are always the CAs' current ones.
-func NodeSecret(l Leaf, clusterCA, clientsCA *pki.CA, renew time.Duration, current *corev1.Secret, now time.Time) (*corev1.Secret, bool, error) {
-	data, issued, err := leafData(l, clusterCA, renew, current, NodeCertKey, NodeKeyKey, now)
+// issued one. The trust bundles are always the CAs' current ones. keepOldKey keeps a
+// certificate signed by a superseded (still trusted) CA key: during a key replacement, until
+// every node trusts the new CA, no node may present a certificate only the new CA verifies.
+func NodeSecret(l Leaf, clusterCA, clientsCA *pki.CA, renew time.Duration, current *corev1.Secret, keepOldKey bool, now time.Time) (*corev1.Secret, bool, error) {
+	data, issued, err := leafData(l, clusterCA, renew, current, NodeCertKey, NodeKeyKey, keepOldKey, now)
 	if err != nil {
 		return nil, false, err
 	}
@@ -70,7 +72,7 @@ func NodeSecret(l Leaf, clusterCA, clientsCA *pki.CA, renew time.Duration, curre
 
 // ClientSecret returns an entity operator's desired certificate Secret, like NodeSecret.
 func ClientSecret(l Leaf, clusterCA *pki.CA, renew time.Duration, current *corev1.Secret, now time.Time) (*corev1.Secret, bool, error) {
-	data, issued, err := leafData(l, clusterCA, renew, current, ClientCertKey, ClientKeyKey, now)
+	data, issued, err := leafData(l, clusterCA, renew, current, ClientCertKey, ClientKeyKey, false, now)
 	if err != nil {
 		return nil, false, err
 	}
@@ -92,8 +94,8 @@ func secret(l Leaf, ca *pki.CA, data map[string][]byte) *corev1.Secret {
 }
 
 // leafData keeps the current certificate and key when they are still good, else issues new ones.
-func leafData(l Leaf, ca *pki.CA, renew time.Duration, current *corev1.Secret, certKey, keyKey string, now time.Time) (map[string][]byte, bool, error) {
-	if current != nil && stillGood(l, ca, renew, current, certKey, keyKey, now) {
+func leafData(l Leaf, ca *pki.CA, renew time.Duration, current *corev1.Secret, certKey, keyKey string, keepOldKey bool, now time.Time) (map[string][]byte, bool, error) {
+	if current != nil && stillGood(l, ca, renew, current, certKey, keyKey, keepOldKey, now) {
 		return map[string][]byte{certKey: current.Data[certKey], keyKey: current.Data[keyKey]}, false, nil
 	}
 	kp, err := ca.KeyPair.Issue(l.Leaf, now)
@@ -107,7 +109,7 @@ func leafData(l Leaf, ca *pki.CA, renew time.Duration, current *corev1.Secret, c
 	return map[string][]byte{certKey: pki.EncodeCerts(kp.Cert), keyKey: keyPEM}, true, nil
 }
 
-func stillGood(l Leaf, ca *pki.CA, renew time.Duration, current *corev1.Secret, certKey, keyKey string, now time.Time) bool {
+func stillGood(l Leaf, ca *pki.CA, renew time.Duration, current *corev1.Secret, certKey, keyKey string, keepOldKey bool, now time.Time) bool {
 	if current.Annotations[AnnotationSANs] != SANsDigest(l.Leaf) || len(current.Data[keyKey]) == 0 {
 		return false
 	}
@@ -119,9 +121,14 @@ func stillGood(l Leaf, ca *pki.CA, renew time.Duration, current *corev1.Secret, 
 	if l.Leaf.Server {
 		usage = x509.ExtKeyUsageServerAuth
 	}
-	// Signed by the current CA certificate: after a key replacement the old one no longer counts.
+	// Signed by the current CA certificate: after a key replacement the old one no longer
+	// counts, unless the caller keeps old-key certificates for now.
+	oldKey := false
 	if !pki.SignedBy(certs[0], ca.Trusted[:1], usage, now) {
-		return false
+		if !keepOldKey || !pki.SignedBy(certs[0], ca.Trusted, usage, now) {
+			return false
+		}
+		oldKey = true
 	}
 	key, err := pki.DecodeKey(current.Data[keyKey])
 	if err != nil {
@@ -132,7 +139,9 @@ func stillGood(l Leaf, ca *pki.CA, renew time.Duration, current *corev1.Secret, 
 	if !ok || !pub.Equal(key.Public()) {
 		return false
 	}
-	return !pki.NeedsRenewal(certs[0], renew, now)
+	// A still-valid old-key certificate waits out the key replacement even when due: the
+	// renewal window is there to cover the rolls.
+	return oldKey || !pki.NeedsRenewal(certs[0], renew, now)
 }
 
 // SANsDigest digests what a certificate is issued for: subject, names and addresses.

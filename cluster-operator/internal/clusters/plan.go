@@ -37,6 +37,8 @@ type plan struct {
 	renewAt  time.Time
 	// issued counts certificates issued in this reconcile.
 	issued int
+	// keepOldKey: some node does not trust the current cluster CA key yet.
+	keepOldKey bool
 }
 
 // nodePlan is one node's desired objects.
@@ -94,6 +96,7 @@ func (r *Reconciler) plan(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta
 	}
 	all := nodesOf(pools, p.ids)
 	p.all = all
+	p.keepOldKey = !r.allTrust(k, p.clusterCA.KeyGeneration)
 	controllers := controllersOf(all)
 	clusterSpec, _ := certs.CAConfig(k, certs.ClusterCA)
 	principals := []string{NodesPrincipal(k.Name), entityops.Principal(ClusterOperatorName(k.Name)),
@@ -197,7 +200,7 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 			leaf.Leaf.DNSNames = append(leaf.Leaf.DNSNames, san)
 		}
 	}
-	secret, issued, err := certs.NodeSecret(leaf, p.clusterCA, p.clientsCA, renew, current, r.now())
+	secret, issued, err := certs.NodeSecret(leaf, p.clusterCA, p.clientsCA, renew, current, p.keepOldKey, r.now())
 	if err != nil {
 		return np, "", fmt.Errorf("node %s certificate: %w", name, err)
 	}
@@ -216,7 +219,8 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 	if np.claims, err = nodes.Claims(k, n); err != nil {
 		return np, "", specErrorf("%v", err)
 	}
-	pod := nodes.Pod(k, n, nodes.PodOptions{Image: p.image, Version: p.version, ServiceAccount: serviceAccountName(k)})
+	pod := nodes.Pod(k, n, nodes.PodOptions{Image: p.image, Version: p.version, ServiceAccount: serviceAccountName(k),
+		ClusterCAKeyGeneration: p.clusterCA.KeyGeneration})
 	rev, err := apply.Hash([]any{pod.Spec, pod.Labels, props, secret.Data})
 	if err != nil {
 		return np, "", err
@@ -308,4 +312,15 @@ func dedupe(in []string) []string {
 		}
 	}
 	return out
+}
+
+// allTrust reports whether every node pod of the cluster was created trusting the cluster CA key
+// generation gen.
+func (r *Reconciler) allTrust(k *v1beta1.Kafka, gen int) bool {
+	for _, pod := range r.nodePods(k) {
+		if pki.ParseGeneration(pod.Annotations, nodes.AnnotationClusterCAKeyGeneration) < gen {
+			return false
+		}
+	}
+	return true
 }

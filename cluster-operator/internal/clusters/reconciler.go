@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/klog/v2"
 
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
@@ -42,7 +43,9 @@ type Reconciler struct {
 	Recorder events.Recorder
 	// Checker answers whether a node may restart or be removed; see RestartChecker.
 	Checker RestartChecker
-	Opts    Options
+	// Metadata lists user Secrets (metadata only) while a clients CA key is replaced.
+	Metadata metadata.Interface
+	Opts     Options
 }
 
 func (r *Reconciler) now() time.Time {
@@ -115,6 +118,9 @@ func (r *Reconciler) reconcile(ctx context.Context, k *v1beta1.Kafka, pools []*v
 	}
 	eo, err := r.applyEntityOperators(ctx, k, p)
 	if err != nil {
+		return controller.Result{}, err
+	}
+	if err := r.trimTrust(ctx, k, p, roll, eo); err != nil {
 		return controller.Result{}, err
 	}
 	if err := r.writeStatus(ctx, k, pools, p, roll, eo); err != nil {

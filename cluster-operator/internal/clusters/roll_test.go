@@ -2,6 +2,8 @@ package clusters
 
 import (
 	"context"
+	"crypto/x509"
+	"github.com/kafkaplane/kafkaplane/pkg/pki"
 	"strings"
 	"testing"
 	"time"
@@ -228,4 +230,82 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestClusterCAKeyReplacement: a cluster CA due for renewal with replace-key gets a new key; the
+// nodes first roll to trust both CAs (keeping their old certificates), then roll onto
+// certificates from the new key, and only then is the old CA certificate dropped from trust.
+func TestClusterCAKeyReplacement(t *testing.T) {
+	k := testKafka()
+	k.Spec.EntityOperator = nil // no Deployment controller here to make entity operators available
+	k.Spec.ClusterCa = &v1beta1.CertificateAuthority{ValidityDays: 10, RenewalDays: 5, CertificateExpirationPolicy: v1beta1.ReplaceKey}
+	e := newEnv(t, k, testPool("controllers", 1, v1beta1.RoleController), testPool("brokers", 2, v1beta1.RoleBroker))
+	e.reconcile(t)
+	e.markReady(t)
+	e.reconcile(t)
+	if c := findReady(e.kafka(t)); c == nil || c.Status != metav1.ConditionTrue {
+		t.Fatalf("not ready before the replacement: %+v", c)
+	}
+	oldCA := e.secretData(t, "c-cluster-ca-cert")["ca.crt"]
+	later := time.Now().Add(6 * 24 * time.Hour)
+	e.rec.Opts.Now = func() time.Time { return later }
+	e.checker.restart = true
+
+	sawBoth, sawNewCertWithBoth := false, false
+	for i := 0; i < 40; i++ {
+		e.reconcile(t)
+		e.markReady(t)
+		caSecret := e.secretData(t, "c-cluster-ca-cert")
+		trust := string(e.secretData(t, e.nodeNames(t, "brokers")[0])["cluster-ca.crt"])
+		both := strings.Count(trust, "BEGIN CERTIFICATE") == 2
+		sawBoth = sawBoth || both
+		if both {
+			// While both are trusted, a node's certificate is from the new key only once every
+			// node trusts the new CA.
+			for _, name := range append(e.nodeNames(t, "brokers"), e.nodeNames(t, "controllers")...) {
+				if pod := e.pods(t)[name]; pod != nil && pod.Annotations["kafkaplane.io/cluster-ca-key-generation"] == "0" {
+					for _, other := range append(e.nodeNames(t, "brokers"), e.nodeNames(t, "controllers")...) {
+						if signedBy(t, e.secretData(t, other)["node.crt"], caSecret["ca.crt"]) {
+							t.Fatalf("node %s has a new-key certificate while %s does not trust the new CA", other, name)
+						}
+					}
+				}
+			}
+			if signedBy(t, e.secretData(t, e.nodeNames(t, "brokers")[0])["node.crt"], caSecret["ca.crt"]) {
+				sawNewCertWithBoth = true
+			}
+		}
+		if sawBoth && !both && len(caSecret) == 3 { // ca.crt, ca.p12, ca.password: trimmed
+			if string(caSecret["ca.crt"]) == string(oldCA) {
+				t.Fatal("the CA key was not replaced")
+			}
+			if !sawNewCertWithBoth {
+				t.Fatal("trust was trimmed before the nodes moved to the new key")
+			}
+			return
+		}
+	}
+	t.Fatal("the key replacement did not finish in 40 reconciles")
+}
+
+func (e *env) secretData(t *testing.T, name string) map[string][]byte {
+	t.Helper()
+	s, err := e.kube.CoreV1().Secrets(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Data
+}
+
+func signedBy(t *testing.T, leafPEM, caPEM []byte) bool {
+	t.Helper()
+	leaf, err := pki.DecodeCerts(leafPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := pki.DecodeCerts(caPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pki.SignedBy(leaf[0], ca[:1], x509.ExtKeyUsageServerAuth, time.Now().Add(6*24*time.Hour))
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"sort"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -24,6 +25,9 @@ const (
 	AnnotationRevision = "kafkaplane.io/revision"
 	// AnnotationKafkaVersion is the Kafka version the pod runs.
 	AnnotationKafkaVersion = "kafkaplane.io/kafka-version"
+	// AnnotationClusterCAKeyGeneration is the cluster CA key generation the pod's trust bundle
+	// includes: once every pod has the current one, node certificates may move to the new key.
+	AnnotationClusterCAKeyGeneration = "kafkaplane.io/cluster-ca-key-generation"
 )
 
 // KafkaUID is the user of the apache/kafka image (appuser). It is set explicitly: the image
@@ -33,7 +37,9 @@ const KafkaUID = 1000
 // PodOptions are the cluster-wide inputs of a node's pod.
 type PodOptions struct {
 	Image, Version, Revision string
-	ServiceAccount           string
+	// ClusterCAKeyGeneration is the current cluster CA key generation (in the trust bundle).
+	ClusterCAKeyGeneration int
+	ServiceAccount         string
 }
 
 // Pod is a node's desired pod, without the revision annotation's value known to the caller.
@@ -41,7 +47,8 @@ func Pod(k *v1beta1.Kafka, n Node, o PodOptions) *corev1.Pod {
 	name := n.Name(k.Name)
 	tpl := mergePodTemplates(k.Spec.Kafka.Template, n.PoolSpec.Spec.Template)
 	labels := Labels(k.Name, n)
-	annotations := map[string]string{AnnotationRevision: o.Revision, AnnotationKafkaVersion: o.Version}
+	annotations := map[string]string{AnnotationRevision: o.Revision, AnnotationKafkaVersion: o.Version,
+		AnnotationClusterCAKeyGeneration: strconv.Itoa(o.ClusterCAKeyGeneration)}
 	if tpl.Metadata != nil {
 		labels = merged(tpl.Metadata.Labels, labels)
 		annotations = merged(tpl.Metadata.Annotations, annotations)
