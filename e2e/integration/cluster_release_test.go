@@ -69,7 +69,7 @@ func TestNamespaceDeletionDoesNotHangOnFinalizers(t *testing.T) {
 	if _, err := f.Apply(ctx, ns, []byte(releaseYAML)); err != nil {
 		t.Fatal(err)
 	}
-	startClusterOperator(t, f, ns)
+	_, _ = startClusterOperator(t, f, ns)
 	framework.Eventually(t, time.Minute, "the cluster's pod", func() (bool, error) {
 		_, err := f.Kube.CoreV1().Pods(ns).Get(ctx, "c-dual-0", metav1.GetOptions{})
 		return err == nil, err

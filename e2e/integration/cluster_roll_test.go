@@ -69,7 +69,7 @@ func TestClusterOperatorRollsWithKafka(t *testing.T) {
 		t.Fatal(err)
 	}
 	overrides := filepath.Join(t.TempDir(), "bootstrap.json")
-	startClusterOperator(t, f, ns, "--kafka-bootstrap-overrides="+overrides)
+	_, _ = startClusterOperator(t, f, ns, "--kafka-bootstrap-overrides="+overrides)
 	framework.Eventually(t, 2*time.Minute, "Kafka c Ready", kafkaReady(t, f, ns, "c"))
 
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -25,8 +27,9 @@ import (
 	"github.com/kafkaplane/kafkaplane/pkg/rbac"
 )
 
-// startClusterOperator runs the built cluster-operator binary watching ns.
-func startClusterOperator(t *testing.T, f *framework.Framework, ns string, extra ...string) *localcluster.Process {
+// startClusterOperator runs the built cluster-operator binary watching ns; it returns the
+// process and its metrics address.
+func startClusterOperator(t *testing.T, f *framework.Framework, ns string, extra ...string) (*localcluster.Process, string) {
 	t.Helper()
 	dir, bins, kc := localOperators(t, f)
 	port, err := localcluster.FreePort("127.0.0.1")
@@ -46,7 +49,7 @@ func startClusterOperator(t *testing.T, f *framework.Framework, ns string, extra
 			t.Logf("cluster-operator log:\n%s", tail(string(b), 12000))
 		}
 	})
-	return p
+	return p, fmt.Sprintf("127.0.0.1:%d", port)
 }
 
 const tlsClusterYAML = `
@@ -122,7 +125,7 @@ func TestClusterOperatorTLSCluster(t *testing.T) {
 	if _, err := f.Apply(ctx, ns, []byte(tlsClusterYAML)); err != nil {
 		t.Fatal(err)
 	}
-	startClusterOperator(t, f, ns)
+	_, addr := startClusterOperator(t, f, ns)
 	framework.Eventually(t, 3*time.Minute, "Kafka c Ready", kafkaReady(t, f, ns, "c"))
 
 	k, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Get(ctx, "c", metav1.GetOptions{})
@@ -323,6 +326,20 @@ func TestClusterOperatorTLSCluster(t *testing.T) {
 	if len(k.Status.Listeners) != 2 || k.Status.Listeners[0].BootstrapServers != "c-kafka-bootstrap."+ns+".svc:9092" ||
 		len(k.Status.Listeners[1].Certificates) != 1 || k.Status.KafkaVersion != "4.1.1" || len(k.Status.NodePools) != 2 {
 		t.Errorf("status: %+v", k.Status)
+	}
+
+	// Certificate expiry times are exported per CA and per certificate.
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, cert := range []string{"cluster-ca", "clients-ca", broker, "c-entity-user-operator-certs"} {
+		want := fmt.Sprintf(`kafkaplane_cluster_operator_certificate_expiry_timestamp_seconds{certificate=%q,cluster="c",namespace=%q}`, cert, ns)
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 
 	// A resync where nothing changed writes nothing.

@@ -96,7 +96,11 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 			return s
 		},
 	}
-	rec := &clusters.Reconciler{Kube: m.Kube, Client: m.Kafkaplane, Caches: caches, Recorder: m.Recorder, Checker: checker, Metadata: m.Metadata,
+	met, err := clusters.NewMetrics(m.Metrics)
+	if err != nil {
+		return err
+	}
+	rec := &clusters.Reconciler{Metrics: met, Kube: m.Kube, Client: m.Kafkaplane, Caches: caches, Recorder: m.Recorder, Checker: checker, Metadata: m.Metadata,
 		Opts: clusters.Options{FieldManager: m.FieldManager, TopicOperatorImage: c.TopicOperatorImage, UserOperatorImage: c.UserOperatorImage}}
 	ctl, err := controller.New(controller.Options{
 		Name: "kafka", Reconciler: rec, Workers: m.Options.Workers, Metrics: m.Metrics,

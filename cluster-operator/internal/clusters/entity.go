@@ -71,6 +71,7 @@ func (r *Reconciler) applyClientCert(ctx context.Context, k *v1beta1.Kafka, p *p
 		p.issued++
 	}
 	p.renewAt = earliest(p.renewAt, certs.RenewAt(s, certs.ClientCertKey, spec.Renew))
+	r.recordSecretExpiry(s, k.Name, certs.ClientCertKey)
 	if _, err := apply.Apply(ctx, r.Kube.CoreV1().Secrets(k.Namespace), s, cur, r.Opts.FieldManager); err != nil {
 		return nil, err
 	}

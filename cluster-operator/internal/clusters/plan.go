@@ -77,6 +77,8 @@ func (r *Reconciler) plan(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta
 		return nil, err
 	}
 	p.renewAt = earliest(p.clusterCA.RenewAt, p.clientsCA.RenewAt)
+	r.recordExpiry(k.Namespace, k.Name, string(certs.ClusterCA), pki.EncodeCerts(p.clusterCA.KeyPair.Cert))
+	r.recordExpiry(k.Namespace, k.Name, string(certs.ClientsCA), pki.EncodeCerts(p.clientsCA.KeyPair.Cert))
 	if p.ids, err = r.assignIDs(k, pools); err != nil {
 		return nil, specErrorf("node IDs: %v", err)
 	}
@@ -209,6 +211,7 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 	}
 	p.renewAt = earliest(p.renewAt, certs.RenewAt(secret, certs.NodeCertKey, renew))
 	np.secret = secret
+	r.recordSecretExpiry(secret, k.Name, certs.NodeCertKey)
 
 	clusterID, format := p.clusterID, r.formatArgs(k, p, n, controllers)
 	if cm := get[corev1.ConfigMap](r.Caches.ConfigMaps, k.Namespace, name); cm != nil && cm.Data[nodes.ClusterIDKey] != "" {

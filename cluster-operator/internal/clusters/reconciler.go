@@ -45,7 +45,9 @@ type Reconciler struct {
 	Checker RestartChecker
 	// Metadata lists user Secrets (metadata only) while a clients CA key is replaced.
 	Metadata metadata.Interface
-	Opts     Options
+	// Metrics, when set, receive certificate expiry times.
+	Metrics *Metrics
+	Opts    Options
 }
 
 func (r *Reconciler) now() time.Time {
@@ -60,6 +62,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 	k := get[v1beta1.Kafka](r.Caches.Kafkas, key.Namespace, key.Name)
 	pools := r.pools(key.Namespace, key.Name)
 	if k == nil {
+		r.forgetCluster(key.Namespace, key.Name)
 		// A pool naming a cluster that does not exist says so; nothing else to do: what the
 		// Kafka owned goes by garbage collection.
 		return controller.Result{}, r.orphanPools(ctx, key.Name, pools)
