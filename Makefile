@@ -90,11 +90,16 @@ sandbox: ## Run a local Kafkaplane: control plane, 3 simulated nodes, CRDs, the 
 ##@ Benchmarks (figures printed, never timed tests)
 
 BENCH_TOPICS_N ?= 1000,10000
+BENCH_CLUSTERS ?= 100
 BENCH_USERS_TLS ?= 1000,20000
 BENCH_USERS_SCRAM ?= 1000
 
 .PHONY: bench
-bench: bench-topics bench-users ## All benchmarks.
+bench: bench-topics bench-users bench-cluster ## All benchmarks.
+
+.PHONY: bench-cluster
+bench-cluster: ## Cluster operator: a 3+3 cluster to Ready, idle resync writes, a broker roll, RSS with BENCH_CLUSTERS small clusters.
+	go run ./e2e/cmd/bench-cluster -clusters $(BENCH_CLUSTERS)
 
 .PHONY: bench-users
 bench-users: ## User operator vs. a bare-client floor: N tls and SCRAM KafkaUsers to Ready (BENCH_USERS_TLS, BENCH_USERS_SCRAM).

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,7 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
-	"github.com/kafkaplane/kafkaplane/e2e/kafkastandin"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
 
@@ -70,19 +67,9 @@ func TestClusterOperatorRollsWithKafka(t *testing.T) {
 	}
 	overrides := filepath.Join(t.TempDir(), "bootstrap.json")
 	_, _ = startClusterOperator(t, f, ns, "--kafka-bootstrap-overrides="+overrides)
-	framework.Eventually(t, 2*time.Minute, "Kafka c Ready", kafkaReady(t, f, ns, "c"))
 
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	standin, err := kafkastandin.Start(wctx, f.Kube, ns, "c", 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(standin.Close)
-	b, _ := json.Marshal(map[string]string{ns + "/c": standin.ListenAddrs()[0]})
-	if err := os.WriteFile(overrides, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	standin := startStandIn(t, f, ns, overrides)
+	framework.Eventually(t, 2*time.Minute, "Kafka c Ready", kafkaReady(t, f, ns, "c"))
 	// A replicated topic, created over TLS with the cluster operator's own certificate.
 	adm := operatorAdmin(t, f, ns, standin.Bootstrap())
 	if _, err := adm.CreateTopic(ctx, 3, 3, map[string]*string{"min.insync.replicas": ptrTo("2")}, "orders"); err != nil {

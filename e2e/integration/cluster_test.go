@@ -3,15 +3,18 @@ package integration
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -20,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
+	"github.com/kafkaplane/kafkaplane/e2e/kafkastandin"
 	"github.com/kafkaplane/kafkaplane/e2e/kubelet"
 	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
@@ -125,8 +129,20 @@ func TestClusterOperatorTLSCluster(t *testing.T) {
 	if _, err := f.Apply(ctx, ns, []byte(tlsClusterYAML)); err != nil {
 		t.Fatal(err)
 	}
-	_, addr := startClusterOperator(t, f, ns)
+	overrides := filepath.Join(t.TempDir(), "bootstrap.json")
+	_, addr := startClusterOperator(t, f, ns, "--kafka-bootstrap-overrides="+overrides)
+	standin := startStandIn(t, f, ns, overrides)
 	framework.Eventually(t, 3*time.Minute, "Kafka c Ready", kafkaReady(t, f, ns, "c"))
+	// min.insync.replicas is a cluster-wide dynamic config: set in Kafka at runtime.
+	rcs, err := operatorAdmin(t, f, ns, standin.Bootstrap()).DescribeBrokerConfigs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := rcs.On("", nil); err != nil || !slices.ContainsFunc(v.Configs, func(c kadm.Config) bool {
+		return c.Key == "min.insync.replicas" && c.Value != nil && *c.Value == "2"
+	}) {
+		t.Errorf("min.insync.replicas not applied dynamically: %+v %v", v, err)
+	}
 
 	k, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Get(ctx, "c", metav1.GetOptions{})
 	if err != nil {
@@ -414,6 +430,24 @@ func resourceVersions(t *testing.T, f *framework.Framework, ns string) map[strin
 	}
 	add("Deployment", objs)
 	return out
+}
+
+// startStandIn starts the Kafka stand-in of cluster c once its CAs exist and points the cluster
+// operator at it through its overrides file.
+func startStandIn(t *testing.T, f *framework.Framework, ns, overrides string) *kafkastandin.StandIn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	si, err := kafkastandin.Start(ctx, f.Kube, ns, "c", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(si.Close)
+	b, _ := json.Marshal(map[string]string{ns + "/c": si.ListenAddrs()[0]})
+	if err := os.WriteFile(overrides, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return si
 }
 
 // verify checks a certificate against CA certificates for a usage (and a DNS name when given).

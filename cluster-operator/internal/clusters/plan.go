@@ -192,6 +192,14 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 	if err != nil {
 		return np, "", specErrorf("node %s: %v", name, err)
 	}
+	// What rolls the node: the configuration without the keys Kafka changes at runtime.
+	static, _ := kafkaconfig.SplitDynamic(k.Spec.Kafka.Config)
+	staticProps, err := kafkaconfig.Render(kafkaconfig.Input{Cluster: k.Name, Namespace: k.Namespace, Node: n.Node, Controllers: controllers,
+		Listeners: k.Spec.Kafka.Listeners, External: external, Authorization: k.Spec.Kafka.Authorization,
+		OperatorPrincipals: principals, Storage: n.PoolSpec.Spec.Storage, UserConfig: static})
+	if err != nil {
+		return np, "", specErrorf("node %s: %v", name, err)
+	}
 	current := get[corev1.Secret](r.Caches.Secrets, k.Namespace, name)
 	leaf := certs.Leaf{Secret: name, Namespace: k.Namespace, Labels: nodes.Labels(k.Name, n), Owner: ownerRef(k),
 		Leaf: pki.Leaf{CommonName: NodesCommonName(k.Name), Organization: certs.Organization, Server: true, Client: true, Validity: validity}}
@@ -224,7 +232,7 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 	}
 	pod := nodes.Pod(k, n, nodes.PodOptions{Image: p.image, Version: p.version, ServiceAccount: serviceAccountName(k),
 		ClusterCAKeyGeneration: p.clusterCA.KeyGeneration})
-	rev, err := apply.Hash([]any{pod.Spec, pod.Labels, props, secret.Data})
+	rev, err := apply.Hash([]any{pod.Spec, pod.Labels, staticProps, secret.Data})
 	if err != nil {
 		return np, "", err
 	}

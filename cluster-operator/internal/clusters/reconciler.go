@@ -45,6 +45,8 @@ type Reconciler struct {
 	Checker RestartChecker
 	// Metadata lists user Secrets (metadata only) while a clients CA key is replaced.
 	Metadata metadata.Interface
+	// Dynamic applies cluster-wide dynamic broker configs at runtime; nil leaves them to rolls.
+	Dynamic DynamicConfigurer
 	// Metrics, when set, receive certificate expiry times.
 	Metrics *Metrics
 	Opts    Options
@@ -116,6 +118,7 @@ func (r *Reconciler) reconcile(ctx context.Context, k *v1beta1.Kafka, pools []*v
 	if err != nil {
 		return controller.Result{}, err
 	}
+	r.applyDynamic(ctx, k, p)
 	if err := r.removeNodes(ctx, k, p); err != nil {
 		return controller.Result{}, err
 	}

@@ -309,3 +309,38 @@ func signedBy(t *testing.T, leafPEM, caPEM []byte) bool {
 	}
 	return pki.SignedBy(leaf[0], ca[:1], x509.ExtKeyUsageServerAuth, time.Now().Add(6*24*time.Hour))
 }
+
+type fakeDynamic struct{ applied []map[string]v1beta1.ConfigValue }
+
+func (f *fakeDynamic) Apply(_ context.Context, _ *v1beta1.Kafka, want map[string]v1beta1.ConfigValue) ([]string, error) {
+	f.applied = append(f.applied, want)
+	return nil, nil
+}
+
+// TestDynamicConfigChangeDoesNotRoll: a cluster-wide dynamic key goes to Kafka at runtime and
+// into the nodes' configuration for their next start, without a restart.
+func TestDynamicConfigChangeDoesNotRoll(t *testing.T) {
+	e := readyCluster(t)
+	dyn := &fakeDynamic{}
+	e.rec.Dynamic = dyn
+	e.checker.restart = true
+	e.setConfig(t, "log.retention.ms", "3600000")
+	e.reconcile(t)
+	if n := len(e.pods(t)); n != 3 {
+		t.Fatalf("a dynamic config change restarted a node: %d pods", n)
+	}
+	last := dyn.applied[len(dyn.applied)-1]
+	if last["log.retention.ms"] != "3600000" {
+		t.Fatalf("applied %v", last)
+	}
+	cm, err := e.kube.CoreV1().ConfigMaps(ns).Get(context.Background(), e.nodeNames(t, "brokers")[0], metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cm.Data["server.properties"], "log.retention.ms=3600000") {
+		t.Error("the node configuration lacks the new value for its next start")
+	}
+	if c := findReady(e.kafka(t)); c == nil || strings.Contains(c.Message, "restart") {
+		t.Errorf("condition: %+v", c)
+	}
+}

@@ -51,7 +51,9 @@ func DefaultAddress(k *v1beta1.Kafka) string {
 	return fmt.Sprintf("%s.%s.svc:%d", v1beta1.BootstrapServiceName(k.Name), k.Namespace, v1beta1.PortReplication)
 }
 
-func (c *Checker) client(k *v1beta1.Kafka) (*kgo.Client, error) {
+// Client returns the cluster's client, created on first use and replaced when the address or the
+// operator's certificate changes.
+func (c *Checker) Client(k *v1beta1.Kafka) (*kgo.Client, error) {
 	s := c.Secret(k.Namespace, c.SecretName(k.Name))
 	if s == nil {
 		return nil, errors.New("the cluster operator's certificate for this cluster does not exist yet")
@@ -115,7 +117,7 @@ func (c *Checker) Close() {
 // Quorum describes the KRaft controller quorum. A voter counts as caught up when it is the
 // leader or its log end is within caughtUpLag records of the high watermark.
 func (c *Checker) Quorum(ctx context.Context, k *v1beta1.Kafka) (roller.Quorum, error) {
-	cl, err := c.client(k)
+	cl, err := c.Client(k)
 	if err != nil {
 		return roller.Quorum{}, err
 	}
@@ -191,7 +193,7 @@ func (c *Checker) CanRemove(ctx context.Context, k *v1beta1.Kafka, brokers []int
 
 // partitions lists every partition with its replicas, ISR and topic's min.insync.replicas.
 func (c *Checker) partitions(ctx context.Context, k *v1beta1.Kafka) ([]roller.Partition, error) {
-	cl, err := c.client(k)
+	cl, err := c.Client(k)
 	if err != nil {
 		return nil, err
 	}
