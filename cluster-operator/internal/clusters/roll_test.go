@@ -310,7 +310,9 @@ func signedBy(t *testing.T, leafPEM, caPEM []byte) bool {
 	return pki.SignedBy(leaf[0], ca[:1], x509.ExtKeyUsageServerAuth, time.Now().Add(6*24*time.Hour))
 }
 
-type fakeDynamic struct{ applied []map[string]v1beta1.ConfigValue }
+type fakeDynamic struct {
+	applied []map[string]v1beta1.ConfigValue
+}
 
 func (f *fakeDynamic) Apply(_ context.Context, _ *v1beta1.Kafka, want map[string]v1beta1.ConfigValue) ([]string, error) {
 	f.applied = append(f.applied, want)
