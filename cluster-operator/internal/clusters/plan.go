@@ -230,6 +230,9 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 	if np.claims, err = nodes.Claims(k, n); err != nil {
 		return np, "", specErrorf("%v", err)
 	}
+	if err := storageUnchanged(r.nodePods(k)[name], n, k.Name); err != nil {
+		return np, "", err
+	}
 	pod := nodes.Pod(k, n, nodes.PodOptions{Image: p.image, Version: p.version, ServiceAccount: serviceAccountName(k),
 		ClusterCAKeyGeneration: p.clusterCA.KeyGeneration})
 	rev, err := apply.Hash([]any{pod.Spec, pod.Labels, staticProps, secret.Data})
@@ -334,4 +337,24 @@ func (r *Reconciler) allTrust(k *v1beta1.Kafka, gen int) bool {
 		}
 	}
 	return true
+}
+
+// storageUnchanged refuses a change of a running node's storage type (ephemeral ↔ persistent),
+// which would lose or strand its data: the spec is reported, nothing changes.
+func storageUnchanged(pod *corev1.Pod, n nodes.Node, cluster string) error {
+	if pod == nil {
+		return nil
+	}
+	running := map[string]bool{} // volume name → persistent
+	for _, v := range pod.Spec.Volumes {
+		running[v.Name] = v.PersistentVolumeClaim != nil
+	}
+	for _, d := range nodes.DataVolumes(cluster, n) {
+		persistent, ok := running[d.Volume]
+		if ok && persistent != (d.Claim != "") {
+			return specErrorf("pool %s: node %s runs with %s storage on volume %s; changing the storage type is not supported (create a new pool and move the data)",
+				n.Pool, pod.Name, map[bool]string{true: "persistent-claim", false: "ephemeral"}[persistent], d.Volume)
+		}
+	}
+	return nil
 }
