@@ -13,6 +13,7 @@ import (
 
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/clusters"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/dynconfig"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/features"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkacheck"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/release"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
@@ -101,7 +102,7 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 	if err != nil {
 		return err
 	}
-	rec := &clusters.Reconciler{Metrics: met, Dynamic: &dynconfig.Applier{Client: checker.Client}, Kube: m.Kube, Client: m.Kafkaplane, Caches: caches, Recorder: m.Recorder, Checker: checker, Metadata: m.Metadata,
+	rec := &clusters.Reconciler{Metrics: met, Dynamic: &dynconfig.Applier{Client: checker.Client}, Features: &features.Raiser{Client: checker.Client}, Kube: m.Kube, Client: m.Kafkaplane, Caches: caches, Recorder: m.Recorder, Checker: checker, Metadata: m.Metadata,
 		Opts: clusters.Options{FieldManager: m.FieldManager, TopicOperatorImage: c.TopicOperatorImage, UserOperatorImage: c.UserOperatorImage}}
 	ctl, err := controller.New(controller.Options{
 		Name: "kafka", Reconciler: rec, Workers: m.Options.Workers, Metrics: m.Metrics,

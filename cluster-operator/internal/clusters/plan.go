@@ -37,6 +37,8 @@ type plan struct {
 	renewAt  time.Time
 	// issued counts certificates issued in this reconcile.
 	issued int
+	// holdVersion: the status keeps its Kafka version (an upgrade is not finished).
+	holdVersion bool
 	// keepOldKey: some node does not trust the current cluster CA key yet.
 	keepOldKey bool
 }

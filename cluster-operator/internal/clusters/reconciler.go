@@ -47,6 +47,8 @@ type Reconciler struct {
 	Metadata metadata.Interface
 	// Dynamic applies cluster-wide dynamic broker configs at runtime; nil leaves them to rolls.
 	Dynamic DynamicConfigurer
+	// Features raises metadata.version after an upgrade; nil leaves it.
+	Features FeatureRaiser
 	// Metrics, when set, receive certificate expiry times.
 	Metrics *Metrics
 	Opts    Options
@@ -126,6 +128,7 @@ func (r *Reconciler) reconcile(ctx context.Context, k *v1beta1.Kafka, pools []*v
 	if err != nil {
 		return controller.Result{}, err
 	}
+	r.finishUpgrade(ctx, k, p, roll)
 	if err := r.trimTrust(ctx, k, p, roll, eo); err != nil {
 		return controller.Result{}, err
 	}

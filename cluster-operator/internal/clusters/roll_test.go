@@ -346,3 +346,50 @@ func TestDynamicConfigChangeDoesNotRoll(t *testing.T) {
 		t.Errorf("condition: %+v", c)
 	}
 }
+
+type fakeRaiser struct{ calls []int }
+
+func (f *fakeRaiser) Raise(context.Context, *v1beta1.Kafka) (int16, int16, error) {
+	f.calls = append(f.calls, 1)
+	return 21, 27, nil
+}
+
+// TestVersionUpgradeRollsThenRaisesMetadataVersion: a new version rolls every node onto the new
+// image; metadata.version is raised only once all of them run it, and only then does the status
+// report the new version.
+func TestVersionUpgradeRollsThenRaisesMetadataVersion(t *testing.T) {
+	e := readyCluster(t)
+	raiser := &fakeRaiser{}
+	e.rec.Features = raiser
+	e.reconcile(t) // the status reports the first version; raising there is a no-op
+	raiser.calls = nil
+	if v := e.kafka(t).Status.KafkaVersion; v != DefaultKafkaVersion {
+		t.Fatalf("status version %q", v)
+	}
+	patch := []byte(`{"spec":{"kafka":{"version":"4.2.0"}}}`)
+	if _, err := e.kp.KafkaplaneV1beta1().Kafkas(ns).Patch(context.Background(), "c", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	e.checker.restart = true
+	for i := 0; i < 20; i++ {
+		e.reconcile(t)
+		e.markReady(t)
+		onNew := 0
+		for _, p := range e.pods(t) {
+			if p.Spec.Containers[0].Image == "apache/kafka:4.2.0" {
+				onNew++
+			}
+		}
+		if len(raiser.calls) > 0 && onNew < 3 {
+			t.Fatalf("metadata.version raised with %d of 3 nodes on the new version", onNew)
+		}
+		if v := e.kafka(t).Status.KafkaVersion; v == "4.2.0" {
+			if len(raiser.calls) == 0 {
+				t.Fatal("the status reports the new version before metadata.version was raised")
+			}
+			return
+		}
+	}
+	t.Fatal("the upgrade did not finish in 20 reconciles")
+}

@@ -168,7 +168,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, k *v1beta1.Kafka, pools []
 		next.NodePools = append(next.NodePools, v1beta1.UsedNodePoolStatus{Name: pool.Name})
 	}
 	sort.Slice(next.NodePools, func(i, j int) bool { return next.NodePools[i].Name < next.NodePools[j].Name })
-	if len(versions) == 1 && len(notReady) == 0 && len(roll.stale) == 0 {
+	if len(versions) == 1 && versions[p.version] && len(notReady) == 0 && len(roll.stale) == 0 && !p.holdVersion {
 		next.KafkaVersion = p.version
 	}
 	ready := len(waits) == 0

@@ -1,0 +1,75 @@
+// Package features raises a cluster's KRaft metadata.version after an upgrade: once every node
+// runs the new Kafka version, to the highest level every broker supports (KIP-584 features as
+// ApiVersions reports them), with UpdateFeatures. It never lowers it.
+package features
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+)
+
+// MetadataVersion is the feature's name.
+const MetadataVersion = "metadata.version"
+
+// Raiser raises metadata.version through a cluster's client.
+type Raiser struct {
+	Client func(k *v1beta1.Kafka) (*kgo.Client, error)
+}
+
+// Raise sets metadata.version to the highest level all brokers support when it is lower, and
+// returns the levels before and after.
+func (r *Raiser) Raise(ctx context.Context, k *v1beta1.Kafka) (int16, int16, error) {
+	cl, err := r.Client(k)
+	if err != nil {
+		return 0, 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	adm := kadm.NewClient(cl)
+	md, err := adm.BrokerMetadata(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("listing brokers: %w", err)
+	}
+	var finalized, target int16 = -1, -1
+	for _, b := range md.Brokers {
+		resp, err := kmsg.NewPtrApiVersionsRequest().RequestWith(ctx, cl.Broker(int(b.NodeID)))
+		if err != nil {
+			return 0, 0, fmt.Errorf("asking broker %d for its features: %w", b.NodeID, err)
+		}
+		supported := int16(-1)
+		for _, f := range resp.SupportedFeatures {
+			if f.Name == MetadataVersion {
+				supported = f.MaxVersion
+			}
+		}
+		if supported < 0 {
+			return 0, 0, fmt.Errorf("broker %d reports no %s support", b.NodeID, MetadataVersion)
+		}
+		if target < 0 || supported < target {
+			target = supported
+		}
+		for _, f := range resp.FinalizedFeatures {
+			if f.Name == MetadataVersion && f.MaxVersionLevel > finalized {
+				finalized = f.MaxVersionLevel
+			}
+		}
+	}
+	if target <= finalized {
+		return finalized, finalized, nil
+	}
+	res, err := adm.UpdateFeatures(ctx, false, kadm.FeatureUpdate{Feature: MetadataVersion, MaxVersionLevel: target, UpgradeType: 1})
+	if err != nil {
+		return finalized, finalized, fmt.Errorf("raising %s to %d: %w", MetadataVersion, target, err)
+	}
+	if err := res.Error(); err != nil {
+		return finalized, finalized, fmt.Errorf("raising %s to %d: %w", MetadataVersion, target, err)
+	}
+	return finalized, target, nil
+}
