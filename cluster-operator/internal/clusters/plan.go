@@ -229,6 +229,9 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 		clusterID, format = cm.Data[nodes.ClusterIDKey], cm.Data[nodes.FormatArgsKey]
 	}
 	np.configMap = nodes.ConfigMap(k, n, props, clusterID, format)
+	if n.Controller && strings.Contains(format, "--no-initial-controllers") {
+		p.warnings = append(p.warnings, fmt.Sprintf("controller %s joined a running cluster as an observer: adding it to the quorum's voters is not supported by this version of the operator", name))
+	}
 	if np.claims, err = nodes.Claims(k, n); err != nil {
 		return np, "", specErrorf("%v", err)
 	}

@@ -43,6 +43,13 @@ func validate(k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool) []string {
 	if r := k.Spec.Kafka.Rack; r != nil && !slices.Contains(rackTopologyKeys, r.TopologyKey) {
 		problems = append(problems, fmt.Sprintf("rack.topologyKey %q: only %v are supported (they reach pods through the downward API)", r.TopologyKey, rackTopologyKeys))
 	}
+	// Not implemented yet: refused rather than silently ignored.
+	if k.Spec.Kafka.MetricsConfig != nil {
+		problems = append(problems, "spec.kafka.metricsConfig is not supported by this version of the operator (the apache/kafka image has no JMX exporter); remove it")
+	}
+	if k.Spec.Kafka.Logging != nil {
+		problems = append(problems, "spec.kafka.logging is not supported by this version of the operator; remove it")
+	}
 	if a := k.Spec.Kafka.Authorization; a != nil && a.Type != "simple" {
 		problems = append(problems, fmt.Sprintf("authorization.type %q is not supported; use simple", a.Type))
 	}

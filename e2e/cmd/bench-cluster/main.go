@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -102,6 +103,19 @@ func run(many int) error {
 	if _, err := applier.Apply(ctx, "bench", []byte(clusterYAML("c", 3, 3, true))); err != nil {
 		return err
 	}
+	// The Kafka stand-in, as soon as the cluster's CAs exist: the operator asks Kafka for the
+	// dynamic configs and metadata.version before it calls the cluster Ready.
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	si, err := kafkastandin.Start(wctx, e.Kube, "bench", "c", 3)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer si.Close()
+	b, _ := json.Marshal(map[string]string{"bench/c": si.ListenAddrs()[0]})
+	if err := os.WriteFile(overrides, b, 0o600); err != nil {
+		return err
+	}
 	if err := waitReady(ctx, kp, op, "bench", []string{"c"}); err != nil {
 		return err
 	}
@@ -121,17 +135,6 @@ func run(many int) error {
 	}
 
 	// 3. A roll of the brokers after a config change, against the Kafka stand-in.
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
-	si, err := kafkastandin.Start(wctx, e.Kube, "bench", "c", 3)
-	cancel()
-	if err != nil {
-		return err
-	}
-	defer si.Close()
-	b, _ := json.Marshal(map[string]string{"bench/c": si.ListenAddrs()[0]})
-	if err := os.WriteFile(overrides, b, 0o600); err != nil {
-		return err
-	}
 	before := brokerUIDs(ctx, e, "bench")
 	start = time.Now()
 	if _, err := kp.KafkaplaneV1beta1().Kafkas("bench").Patch(ctx, "c", types.MergePatchType,
@@ -157,6 +160,12 @@ func run(many int) error {
 	rollTime := time.Since(start)
 
 	// 4. Many small clusters (one dual-role node each, no entity operators).
+	var standIns []*kafkastandin.StandIn
+	defer func() {
+		for _, s := range standIns {
+			s.Close()
+		}
+	}()
 	var names []string
 	start = time.Now()
 	for i := 0; i < many; i++ {
@@ -165,6 +174,38 @@ func run(many int) error {
 		if _, err := applier.Apply(ctx, "bench", []byte(clusterYAML(name, 0, 1, false))); err != nil {
 			return err
 		}
+	}
+	// Each gets its stand-in (kfake, one broker) once its CAs exist.
+	addrs := map[string]string{"bench/c": si.ListenAddrs()[0]}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	errs := make(chan error, many)
+	for _, name := range names {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			defer cancel()
+			s, err := kafkastandin.Start(wctx, e.Kube, "bench", name, 1)
+			if err != nil {
+				errs <- err
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			standIns = append(standIns, s)
+			addrs["bench/"+name] = s.ListenAddrs()[0]
+			b, _ := json.Marshal(addrs)
+			if err := os.WriteFile(overrides, b, 0o600); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		return err
 	}
 	if err := waitReady(ctx, kp, op, "bench", names); err != nil {
 		return err
