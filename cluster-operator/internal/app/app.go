@@ -85,6 +85,9 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 		Deployments: kube(func(f informers.SharedInformerFactory) cache.SharedIndexInformer {
 			return f.Apps().V1().Deployments().Informer()
 		}),
+		Ingresses: kube(func(f informers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Networking().V1().Ingresses().Informer()
+		}),
 	}
 	checker := &kafkacheck.Checker{
 		Address:    kafkacheck.OverridesFrom(c.BootstrapOverrides),

@@ -15,13 +15,13 @@ import (
 type Caches struct {
 	Kafkas, Pools *informers.Multi
 	Pods, Services, ConfigMaps, Secrets, Claims,
-	Budgets, NetworkPolicies, ServiceAccounts, Roles, RoleBindings, Deployments *informers.Multi
+	Budgets, NetworkPolicies, ServiceAccounts, Roles, RoleBindings, Deployments, Ingresses *informers.Multi
 }
 
 // All lists every cache, to wait for and to watch.
 func (c *Caches) All() []*informers.Multi {
 	return []*informers.Multi{c.Kafkas, c.Pools, c.Pods, c.Services, c.ConfigMaps, c.Secrets, c.Claims,
-		c.Budgets, c.NetworkPolicies, c.ServiceAccounts, c.Roles, c.RoleBindings, c.Deployments}
+		c.Budgets, c.NetworkPolicies, c.ServiceAccounts, c.Roles, c.RoleBindings, c.Deployments, c.Ingresses}
 }
 
 // Owned lists the caches of objects the operator creates.

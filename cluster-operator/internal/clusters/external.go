@@ -7,6 +7,7 @@ import (
 
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkaconfig"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/services"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
 
@@ -19,6 +20,14 @@ func (r *Reconciler) externalAddresses(k *v1beta1.Kafka, n nodes.Node) (map[stri
 		return out, ""
 	}
 	for _, l := range k.Spec.Kafka.Listeners {
+		if l.Type == v1beta1.ListenerIngress {
+			host := services.BrokerHost(k.Name, l, n)
+			if host == "" {
+				return nil, fmt.Sprintf("node %s has no host on ingress listener %s (configuration.hostTemplate or brokers[].host)", n.Name(k.Name), l.Name)
+			}
+			out[l.Name] = kafkaconfig.Address{Host: host, Port: services.IngressPort}
+			continue
+		}
 		if l.Type != v1beta1.ListenerLoadBalancer && l.Type != v1beta1.ListenerNodePort {
 			continue
 		}

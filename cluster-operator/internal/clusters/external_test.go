@@ -122,3 +122,66 @@ func TestStorageTypeChangeIsRefused(t *testing.T) {
 		t.Fatalf("condition: %+v", c)
 	}
 }
+
+// TestIngressListener: an ingress listener gets ClusterIP Services and Ingresses with TLS
+// passthrough for the bootstrap and each broker host; brokers advertise host:443; their
+// certificates cover the hosts; the status names the bootstrap host.
+func TestIngressListener(t *testing.T) {
+	k := testKafka()
+	k.Spec.EntityOperator = nil
+	k.Spec.Kafka.Listeners = append(k.Spec.Kafka.Listeners, v1beta1.GenericKafkaListener{Name: "ing", Port: 9096, Type: v1beta1.ListenerIngress, TLS: true,
+		Configuration: &v1beta1.ListenerConfiguration{Class: "nginx", HostTemplate: "broker-{nodeId}.kafka.example.com",
+			Bootstrap: &v1beta1.ListenerBootstrap{Host: "bootstrap.kafka.example.com"}}})
+	e := newEnv(t, k, testPool("controllers", 1, v1beta1.RoleController), testPool("brokers", 1, v1beta1.RoleBroker))
+	e.reconcile(t)
+	broker := e.nodeNames(t, "brokers")[0]
+	id := strings.TrimPrefix(broker, "c-brokers-")
+	ctx := context.Background()
+	host := "broker-" + id + ".kafka.example.com"
+	in, err := e.kube.NetworkingV1().Ingresses(ns).Get(ctx, "c-brokers-ing-"+id, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Spec.Rules[0].Host != host || in.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name != "c-brokers-ing-"+id ||
+		in.Annotations["nginx.ingress.kubernetes.io/ssl-passthrough"] != "true" || *in.Spec.IngressClassName != "nginx" {
+		t.Errorf("broker ingress: %+v", in)
+	}
+	if _, err := e.kube.NetworkingV1().Ingresses(ns).Get(ctx, "c-kafka-ing-bootstrap", metav1.GetOptions{}); err != nil {
+		t.Error(err)
+	}
+	svc, err := e.kube.CoreV1().Services(ns).Get(ctx, "c-brokers-ing-"+id, metav1.GetOptions{})
+	if err != nil || svc.Spec.Type != corev1.ServiceTypeClusterIP {
+		t.Errorf("broker service: %v %v", err, svc)
+	}
+	cm, _ := e.kube.CoreV1().ConfigMaps(ns).Get(ctx, broker, metav1.GetOptions{})
+	if !strings.Contains(cm.Data["server.properties"], "ING-9096://"+host+":443") {
+		t.Errorf("advertised listeners:\n%s", cm.Data["server.properties"])
+	}
+	certs, _ := pki.DecodeCerts(e.secretData(t, broker)["node.crt"])
+	if err := certs[0].VerifyHostname(host); err != nil {
+		t.Error(err)
+	}
+	if err := certs[0].VerifyHostname("bootstrap.kafka.example.com"); err != nil {
+		t.Error(err)
+	}
+	var st *v1beta1.ListenerStatus
+	for i, l := range e.kafka(t).Status.Listeners {
+		if l.Name == "ing" {
+			st = &e.kafka(t).Status.Listeners[i]
+		}
+	}
+	if st == nil || st.BootstrapServers != "bootstrap.kafka.example.com:443" {
+		t.Errorf("status: %+v", st)
+	}
+}
+
+func TestIngressListenerNeedsHosts(t *testing.T) {
+	k := testKafka()
+	k.Spec.Kafka.Listeners = append(k.Spec.Kafka.Listeners, v1beta1.GenericKafkaListener{Name: "ing", Port: 9096, Type: v1beta1.ListenerIngress})
+	e := newEnv(t, k, testPool("controllers", 1, v1beta1.RoleController), testPool("brokers", 1, v1beta1.RoleBroker))
+	e.reconcile(t)
+	c := findReady(e.kafka(t))
+	if c == nil || c.Reason != v1beta1.ReasonInvalidSpec || !strings.Contains(c.Message, "needs tls: true") || !strings.Contains(c.Message, "bootstrap.host") {
+		t.Fatalf("condition: %+v", c)
+	}
+}

@@ -60,6 +60,9 @@ func (r *Reconciler) applyClusterObjects(ctx context.Context, k *v1beta1.Kafka, 
 			klog.FromContext(ctx).Info("Deleted a Service no listener needs", "service", s.Name)
 		}
 	}
+	if err := r.applyIngresses(ctx, k, p); err != nil {
+		return err
+	}
 	pdb := policies.PodDisruptionBudget(k, len(p.all))
 	if _, err := apply.Apply(ctx, r.Kube.PolicyV1().PodDisruptionBudgets(ns), pdb, get[policyv1.PodDisruptionBudget](r.Caches.Budgets, ns, pdb.Name), r.Opts.FieldManager); err != nil {
 		return err
@@ -67,4 +70,36 @@ func (r *Reconciler) applyClusterObjects(ctx context.Context, k *v1beta1.Kafka, 
 	np := policies.NetworkPolicy(k)
 	_, err := apply.Apply(ctx, r.Kube.NetworkingV1().NetworkPolicies(ns), np, get[networkingv1.NetworkPolicy](r.Caches.NetworkPolicies, ns, np.Name), r.Opts.FieldManager)
 	return err
+}
+
+// applyIngresses applies the Ingresses of ingress listeners and deletes those no listener needs.
+func (r *Reconciler) applyIngresses(ctx context.Context, k *v1beta1.Kafka, p *plan) error {
+	ns := k.Namespace
+	var want []*networkingv1.Ingress
+	for _, l := range k.Spec.Kafka.Listeners {
+		if l.Type != v1beta1.ListenerIngress {
+			continue
+		}
+		want = append(want, services.ListenerBootstrapIngress(k, l))
+		for _, n := range p.all {
+			if n.Broker {
+				want = append(want, services.PerBrokerIngress(k, l, n))
+			}
+		}
+	}
+	keep := map[string]bool{}
+	for _, in := range want {
+		keep[in.Name] = true
+		if _, err := apply.Apply(ctx, r.Kube.NetworkingV1().Ingresses(ns), in, get[networkingv1.Ingress](r.Caches.Ingresses, ns, in.Name), r.Opts.FieldManager); err != nil {
+			return err
+		}
+	}
+	for _, in := range list[networkingv1.Ingress](r.Caches.Ingresses, ns, clusterSelector(k.Name)) {
+		if !keep[in.Name] && ownership.IsControlledBy(in, k) {
+			if err := r.Kube.NetworkingV1().Ingresses(ns).Delete(ctx, in.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("deleting Ingress %s/%s: %w", ns, in.Name, err)
+			}
+		}
+	}
+	return nil
 }

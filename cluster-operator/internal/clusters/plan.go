@@ -16,6 +16,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/entityops"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkaconfig"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/services"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/pki"
 )
@@ -295,6 +296,9 @@ func (r *Reconciler) nodeSANs(k *v1beta1.Kafka, n nodes.Node) []string {
 		}
 		out = append(out, variants(v1beta1.ListenerBootstrapServiceName(k.Name, l.Name))...)
 		out = append(out, variants(v1beta1.PerBrokerServiceName(k.Name, n.Pool, l.Name, n.ID))...)
+		if l.Type == v1beta1.ListenerIngress {
+			out = append(out, services.BootstrapHost(l), services.BrokerHost(k.Name, l, n))
+		}
 		if c := l.Configuration; c != nil {
 			if c.Bootstrap != nil {
 				out = append(out, c.Bootstrap.AlternativeNames...)

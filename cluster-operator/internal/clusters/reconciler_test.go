@@ -112,6 +112,9 @@ func newEnv(t *testing.T, objs ...runtime.Object) *env {
 		Deployments: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
 			return f.Apps().V1().Deployments().Informer()
 		}),
+		Ingresses: k(func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
+			return f.Networking().V1().Ingresses().Informer()
+		}),
 	}
 	kpf.Start(ctx)
 	kf.Start(ctx)

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/services"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/conditions"
 	"github.com/kafkaplane/kafkaplane/pkg/pki"
@@ -226,6 +227,8 @@ func (r *Reconciler) listenerStatus(k *v1beta1.Kafka, p *plan, pods map[string]*
 					addrs = append(addrs, v1beta1.ListenerAddress{Host: host, Port: l.Port})
 				}
 			}
+		case v1beta1.ListenerIngress:
+			addrs = []v1beta1.ListenerAddress{{Host: services.BootstrapHost(l), Port: services.IngressPort}}
 		case v1beta1.ListenerNodePort:
 			s := get[corev1.Service](r.Caches.Services, ns, v1beta1.ListenerBootstrapServiceName(k.Name, l.Name))
 			if s != nil && len(s.Spec.Ports) > 0 && s.Spec.Ports[0].NodePort != 0 {

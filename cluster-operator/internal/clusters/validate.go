@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkaconfig"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/services"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
 
@@ -37,7 +38,15 @@ func validate(k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool) []string {
 	}
 	for _, l := range k.Spec.Kafka.Listeners {
 		if l.Type == v1beta1.ListenerIngress {
-			problems = append(problems, fmt.Sprintf("listener %s: type ingress is not supported by this version of the operator", l.Name))
+			if !l.TLS {
+				problems = append(problems, fmt.Sprintf("listener %s: an ingress listener needs tls: true (the ingress passes TLS through to the brokers)", l.Name))
+			}
+			if services.BootstrapHost(l) == "" {
+				problems = append(problems, fmt.Sprintf("listener %s: an ingress listener needs configuration.bootstrap.host", l.Name))
+			}
+			if l.Configuration == nil || l.Configuration.HostTemplate == "" && len(l.Configuration.Brokers) == 0 {
+				problems = append(problems, fmt.Sprintf("listener %s: an ingress listener needs configuration.hostTemplate or a host per broker", l.Name))
+			}
 		}
 	}
 	if r := k.Spec.Kafka.Rack; r != nil && !slices.Contains(rackTopologyKeys, r.TopologyKey) {

@@ -1,7 +1,7 @@
 // Package services builds a Kafka cluster's Services: the bootstrap Service (a port per internal
 // listener and the operators' replication port), the headless Service that gives every node a
-// DNS name, and for cluster-ip, nodeport and loadbalancer listeners a bootstrap Service and one
-// Service per broker.
+// DNS name, and for cluster-ip, nodeport, loadbalancer and ingress listeners a bootstrap Service
+// and one Service per broker (ingress listeners also get an Ingress for each).
 package services
 
 import (
@@ -17,7 +17,7 @@ import (
 // External reports whether a listener has its own Services.
 func External(l v1beta1.GenericKafkaListener) bool {
 	switch l.Type {
-	case v1beta1.ListenerClusterIP, v1beta1.ListenerNodePort, v1beta1.ListenerLoadBalancer:
+	case v1beta1.ListenerClusterIP, v1beta1.ListenerNodePort, v1beta1.ListenerLoadBalancer, v1beta1.ListenerIngress:
 		return true
 	}
 	return false
@@ -101,7 +101,7 @@ func external(s *corev1.Service, l v1beta1.GenericKafkaListener, nodePort *int32
 		p.NodePort = *nodePort
 	}
 	s.Spec.Ports = []corev1.ServicePort{p}
-	if c := l.Configuration; c != nil && l.Type != v1beta1.ListenerClusterIP {
+	if c := l.Configuration; c != nil && (l.Type == v1beta1.ListenerNodePort || l.Type == v1beta1.ListenerLoadBalancer) {
 		if c.ExternalTrafficPolicy != "" {
 			s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicy(c.ExternalTrafficPolicy)
 		}
