@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/version"
 )
 
 // MetadataVersion is the feature's name.
@@ -39,7 +41,13 @@ func (r *Raiser) Raise(ctx context.Context, k *v1beta1.Kafka) (int16, int16, err
 	}
 	var finalized, target int16 = -1, -1
 	for _, b := range md.Brokers {
-		resp, err := kmsg.NewPtrApiVersionsRequest().RequestWith(ctx, cl.Broker(int(b.NodeID)))
+		req := kmsg.NewPtrApiVersionsRequest()
+		// v3+ requests must name the client software, or brokers answer with an error.
+		req.ClientSoftwareName, req.ClientSoftwareVersion = "kafkaplane-cluster-operator", version.Version
+		resp, err := req.RequestWith(ctx, cl.Broker(int(b.NodeID)))
+		if err == nil {
+			err = kerr.ErrorForCode(resp.ErrorCode)
+		}
 		if err != nil {
 			return 0, 0, fmt.Errorf("asking broker %d for its features: %w", b.NodeID, err)
 		}
