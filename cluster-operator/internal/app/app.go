@@ -15,6 +15,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/dynconfig"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/features"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkacheck"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/release"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/controller"
@@ -29,6 +30,8 @@ type Config struct {
 	TopicOperatorImage, UserOperatorImage string
 	// BootstrapOverrides is a JSON file of "namespace/name" → bootstrap address.
 	BootstrapOverrides string
+	// JMXExporterImage and JMXExporterJar locate the Prometheus JMX exporter's Java agent.
+	JMXExporterImage, JMXExporterJar string
 }
 
 // AddFlags registers the flags.
@@ -37,6 +40,10 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 		"default image of the topic operators this operator launches")
 	fs.StringVar(&c.UserOperatorImage, "user-operator-image", v1beta1.Image(v1beta1.BinaryUserOperator, version.Version),
 		"default image of the user operators this operator launches")
+	fs.StringVar(&c.JMXExporterImage, "jmx-exporter-image", "",
+		"image holding the Prometheus JMX exporter's Java agent, which nodes of a Kafka with metricsConfig run (the apache/kafka image has none); metricsConfig is refused without it")
+	fs.StringVar(&c.JMXExporterJar, "jmx-exporter-jar", "/jmx_prometheus_javaagent.jar",
+		"path of the Java agent jar in --jmx-exporter-image; an init container copies it with cp")
 	fs.StringVar(&c.BootstrapOverrides, "kafka-bootstrap-overrides", "",
 		`JSON file mapping "namespace/name" of a Kafka to the address the operator dials instead of its bootstrap Service (development sandboxes, where Services are not reachable); read at each connection`)
 }
@@ -107,6 +114,9 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 	}
 	rec := &clusters.Reconciler{Metrics: met, Dynamic: &dynconfig.Applier{Client: checker.Client}, Features: &features.Raiser{Client: checker.Client}, Kube: m.Kube, Client: m.Kafkaplane, Caches: caches, Recorder: m.Recorder, Checker: checker, Metadata: m.Metadata,
 		Opts: clusters.Options{FieldManager: m.FieldManager, TopicOperatorImage: c.TopicOperatorImage, UserOperatorImage: c.UserOperatorImage}}
+	if c.JMXExporterImage != "" {
+		rec.Opts.Metrics = &nodes.Metrics{Image: c.JMXExporterImage, JarPath: c.JMXExporterJar}
+	}
 	ctl, err := controller.New(controller.Options{
 		Name: "kafka", Reconciler: rec, Workers: m.Options.Workers, Metrics: m.Metrics,
 		ResyncPeriod: m.Options.ResyncPeriod,

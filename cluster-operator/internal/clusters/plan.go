@@ -38,6 +38,8 @@ type plan struct {
 	renewAt  time.Time
 	// issued counts certificates issued in this reconcile.
 	issued int
+	// metricsConfig is the content of the JMX exporter configuration the Kafka names.
+	metricsConfig string
 	// holdVersion: the status keeps its Kafka version (an upgrade is not finished).
 	holdVersion bool
 	// keepOldKey: some node does not trust the current cluster CA key yet.
@@ -98,6 +100,9 @@ func (r *Reconciler) plan(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta
 		if err := r.recordClusterID(ctx, k, id); err != nil {
 			return nil, err
 		}
+	}
+	if p.metricsConfig, err = r.metricsConfig(ctx, k); err != nil {
+		return nil, err
 	}
 	all := nodesOf(pools, p.ids)
 	p.all = all
@@ -240,8 +245,8 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 		return np, "", err
 	}
 	pod := nodes.Pod(k, n, nodes.PodOptions{Image: p.image, Version: p.version, ServiceAccount: serviceAccountName(k),
-		ClusterCAKeyGeneration: p.clusterCA.KeyGeneration})
-	rev, err := apply.Hash([]any{pod.Spec, pod.Labels, staticProps, secret.Data})
+		ClusterCAKeyGeneration: p.clusterCA.KeyGeneration, Metrics: r.Opts.Metrics})
+	rev, err := apply.Hash([]any{pod.Spec, pod.Labels, staticProps, secret.Data, p.metricsConfig})
 	if err != nil {
 		return np, "", err
 	}
@@ -366,4 +371,29 @@ func storageUnchanged(pod *corev1.Pod, n nodes.Node, cluster string) error {
 		}
 	}
 	return nil
+}
+
+// metricsConfig reads the JMX exporter configuration a Kafka names (a user ConfigMap, read when
+// needed, not cached); its content is part of what rolls the nodes.
+func (r *Reconciler) metricsConfig(ctx context.Context, k *v1beta1.Kafka) (string, error) {
+	mc := k.Spec.Kafka.MetricsConfig
+	if mc == nil {
+		return "", nil
+	}
+	if r.Opts.Metrics == nil {
+		return "", specErrorf("spec.kafka.metricsConfig needs a JMX exporter, and this operator has none configured (--jmx-exporter-image)")
+	}
+	ref := mc.ValueFrom.ConfigMapKeyRef
+	cm, err := r.Kube.CoreV1().ConfigMaps(k.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return "", specErrorf("spec.kafka.metricsConfig: ConfigMap %s not found", ref.Name)
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading ConfigMap %s/%s: %w", k.Namespace, ref.Name, err)
+	}
+	v, ok := cm.Data[ref.Key]
+	if !ok {
+		return "", specErrorf("spec.kafka.metricsConfig: ConfigMap %s has no key %s", ref.Name, ref.Key)
+	}
+	return v, nil
 }

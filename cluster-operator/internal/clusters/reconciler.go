@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/klog/v2"
 
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/controller"
 	"github.com/kafkaplane/kafkaplane/pkg/events"
@@ -31,6 +32,9 @@ type Options struct {
 	FieldManager string
 	// TopicOperatorImage and UserOperatorImage are the entity operators' default images.
 	TopicOperatorImage, UserOperatorImage string
+	// Metrics is the JMX exporter nodes run when a Kafka asks for metrics; nil when the operator
+	// has none configured.
+	Metrics *nodes.Metrics
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }

@@ -53,8 +53,8 @@ func validate(k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool) []string {
 		problems = append(problems, fmt.Sprintf("rack.topologyKey %q: only %v are supported (they reach pods through the downward API)", r.TopologyKey, rackTopologyKeys))
 	}
 	// Not implemented yet: refused rather than silently ignored.
-	if k.Spec.Kafka.MetricsConfig != nil {
-		problems = append(problems, "spec.kafka.metricsConfig is not supported by this version of the operator (the apache/kafka image has no JMX exporter); remove it")
+	if m := k.Spec.Kafka.MetricsConfig; m != nil && m.Type != "jmxPrometheusExporter" {
+		problems = append(problems, fmt.Sprintf("spec.kafka.metricsConfig.type %q is not supported; use jmxPrometheusExporter", m.Type))
 	}
 	if k.Spec.Kafka.Logging != nil {
 		problems = append(problems, "spec.kafka.logging is not supported by this version of the operator; remove it")

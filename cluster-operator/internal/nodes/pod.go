@@ -39,7 +39,9 @@ type PodOptions struct {
 	Image, Version, Revision string
 	// ClusterCAKeyGeneration is the current cluster CA key generation (in the trust bundle).
 	ClusterCAKeyGeneration int
-	ServiceAccount         string
+	// Metrics configures the JMX exporter, when the operator has one.
+	Metrics        *Metrics
+	ServiceAccount string
 }
 
 // Pod is a node's desired pod, without the revision annotation's value known to the caller.
@@ -72,6 +74,7 @@ func Pod(k *v1beta1.Kafka, n Node, o PodOptions) *corev1.Pod {
 		Volumes:    volumes,
 		Containers: []corev1.Container{container(k, n, o, mounts)},
 	}
+	withMetrics(k, &spec, o.Metrics)
 	applyPodTemplate(&spec, tpl)
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: k.Namespace, Labels: labels, Annotations: annotations,
@@ -189,6 +192,8 @@ func env(k *v1beta1.Kafka, n Node) []corev1.EnvVar {
 	}
 	return e
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func xxOption(key, value string) string {
 	switch value {
