@@ -126,6 +126,12 @@ func TestClusterOperatorTLSCluster(t *testing.T) {
 	f.RequireSimulated(t)
 	ns := f.Namespace(t)
 	ctx := context.Background()
+	// The API server's Pod Security admission enforces the restricted standard on everything the
+	// operator creates here (node pods and entity operator pods).
+	if _, err := f.Kube.CoreV1().Namespaces().Patch(ctx, ns, types.MergePatchType,
+		[]byte(`{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"restricted"}}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.Apply(ctx, ns, []byte(tlsClusterYAML)); err != nil {
 		t.Fatal(err)
 	}
@@ -462,5 +468,4 @@ func verify(cert *x509.Certificate, dns string, usage x509.ExtKeyUsage, at time.
 
 var _ = appsv1.Deployment{}
 var _ = apierrors.IsNotFound
-var _ = types.MergePatchType
 var _ = kubelet.FaultAnnotation

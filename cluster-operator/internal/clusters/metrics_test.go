@@ -2,6 +2,7 @@ package clusters
 
 import (
 	"context"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"strings"
 	"testing"
 
@@ -68,5 +69,37 @@ func TestMetricsExporter(t *testing.T) {
 	e.reconcile(t)
 	if c := findReady(e.kafka(t)); c == nil || !strings.Contains(c.Message, "nodes to restart") {
 		t.Fatalf("a metrics configuration change does not roll: %+v", c)
+	}
+}
+
+func TestHeapFromMemoryLimit(t *testing.T) {
+	pool := testPool("brokers", 1, v1beta1.RoleBroker)
+	pool.Spec.Resources = &corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi")}}
+	k := testKafka()
+	k.Spec.EntityOperator = nil
+	e := newEnv(t, k, testPool("controllers", 1, v1beta1.RoleController), pool)
+	e.reconcile(t)
+	pod := e.pods(t)[e.nodeNames(t, "brokers")[0]]
+	for _, env := range pod.Spec.Containers[0].Env {
+		if env.Name == "KAFKA_HEAP_OPTS" {
+			if env.Value != "-Xmx1024m" {
+				t.Fatalf("KAFKA_HEAP_OPTS %q", env.Value)
+			}
+			return
+		}
+	}
+	t.Fatal("no heap size from the memory limit")
+}
+
+func TestPausedKafkaChangesNothing(t *testing.T) {
+	k := testKafka()
+	k.Annotations = map[string]string{v1beta1.AnnotationPauseReconciliation: "true"}
+	e := newEnv(t, k, testPool("controllers", 1, v1beta1.RoleController), testPool("brokers", 1, v1beta1.RoleBroker))
+	e.reconcile(t)
+	if n := len(e.pods(t)); n != 0 {
+		t.Fatalf("%d pods for a paused Kafka", n)
+	}
+	if c := findReady(e.kafka(t)); c == nil || c.Reason != v1beta1.ReasonReconciliationPaused {
+		t.Fatalf("condition: %+v", c)
 	}
 }

@@ -168,6 +168,9 @@ func env(k *v1beta1.Kafka, n Node) []corev1.EnvVar {
 			break
 		}
 	}
+	if heap := defaultHeap(n); heap != "" {
+		e = append(e, corev1.EnvVar{Name: "KAFKA_HEAP_OPTS", Value: heap})
+	}
 	if j := n.PoolSpec.Spec.JvmOptions; j != nil {
 		var heap []string
 		if j.Xms != "" {
@@ -176,7 +179,7 @@ func env(k *v1beta1.Kafka, n Node) []corev1.EnvVar {
 		if j.Xmx != "" {
 			heap = append(heap, "-Xmx"+j.Xmx)
 		}
-		if len(heap) > 0 {
+		if len(heap) > 0 && (j.Xmx != "" || defaultHeap(n) == "") {
 			e = append(e, corev1.EnvVar{Name: "KAFKA_HEAP_OPTS", Value: strings.Join(heap, " ")})
 		}
 		var opts []string
@@ -194,6 +197,30 @@ func env(k *v1beta1.Kafka, n Node) []corev1.EnvVar {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// defaultHeap sizes the heap from the container's memory limit when jvmOptions sets no -Xmx:
+// half of it (at most 6 GiB), the rest left to the page cache Kafka relies on and to off-heap
+// memory. Kafka's scripts would otherwise start with a fixed 1 GiB heap, more than a small
+// container holds. Nothing without a limit.
+func defaultHeap(n Node) string {
+	if j := n.PoolSpec.Spec.JvmOptions; j != nil && j.Xmx != "" {
+		return ""
+	}
+	r := n.PoolSpec.Spec.Resources
+	if r == nil {
+		return ""
+	}
+	limit, ok := r.Limits[corev1.ResourceMemory]
+	if !ok || limit.IsZero() {
+		return ""
+	}
+	mib := min(limit.Value()/2/(1<<20), 6<<10)
+	xms := ""
+	if j := n.PoolSpec.Spec.JvmOptions; j != nil && j.Xms != "" {
+		xms = "-Xms" + j.Xms + " "
+	}
+	return xms + "-Xmx" + strconv.FormatInt(mib, 10) + "m"
+}
 
 func xxOption(key, value string) string {
 	switch value {
