@@ -132,6 +132,11 @@ func TestClusterOperatorTLSCluster(t *testing.T) {
 		[]byte(`{"metadata":{"labels":{"pod-security.kubernetes.io/enforce":"restricted"}}}`), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	// (It is enforced: a pod that is not restricted is refused.)
+	bad := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "unrestricted"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}
+	if _, err := f.Kube.CoreV1().Pods(ns).Create(ctx, bad, metav1.CreateOptions{}); !apierrors.IsForbidden(err) {
+		t.Fatalf("an unrestricted pod was not refused: %v", err)
+	}
 	if _, err := f.Apply(ctx, ns, []byte(tlsClusterYAML)); err != nil {
 		t.Fatal(err)
 	}
@@ -467,5 +472,4 @@ func verify(cert *x509.Certificate, dns string, usage x509.ExtKeyUsage, at time.
 }
 
 var _ = appsv1.Deployment{}
-var _ = apierrors.IsNotFound
 var _ = kubelet.FaultAnnotation
