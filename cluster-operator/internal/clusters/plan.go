@@ -40,6 +40,8 @@ type plan struct {
 	issued int
 	// metricsConfig is the content of the JMX exporter configuration the Kafka names.
 	metricsConfig string
+	// removableControllers are controllers a pool no longer has that have left the quorum.
+	removableControllers map[int32]bool
 	// holdVersion: the status keeps its Kafka version (an upgrade is not finished).
 	holdVersion bool
 	// keepOldKey: some node does not trust the current cluster CA key yet.
@@ -235,9 +237,7 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 		clusterID, format = cm.Data[nodes.ClusterIDKey], cm.Data[nodes.FormatArgsKey]
 	}
 	np.configMap = nodes.ConfigMap(k, n, props, clusterID, format)
-	if n.Controller && strings.Contains(format, "--no-initial-controllers") {
-		p.warnings = append(p.warnings, fmt.Sprintf("controller %s joined a running cluster as an observer: adding it to the quorum's voters is not supported by this version of the operator", name))
-	}
+
 	if np.claims, err = nodes.Claims(k, n); err != nil {
 		return np, "", specErrorf("%v", err)
 	}

@@ -51,6 +51,8 @@ type Reconciler struct {
 	Metadata metadata.Interface
 	// Dynamic applies cluster-wide dynamic broker configs at runtime; nil leaves them to rolls.
 	Dynamic DynamicConfigurer
+	// Quorum changes the controller quorum's voters on controller scale-up and scale-down.
+	Quorum QuorumChanger
 	// Features raises metadata.version after an upgrade; nil leaves it.
 	Features FeatureRaiser
 	// Metrics, when set, receive certificate expiry times.
@@ -125,6 +127,7 @@ func (r *Reconciler) reconcile(ctx context.Context, k *v1beta1.Kafka, pools []*v
 		return controller.Result{}, err
 	}
 	r.applyDynamic(ctx, k, p)
+	r.reconcileVoters(ctx, k, p)
 	if err := r.removeNodes(ctx, k, p); err != nil {
 		return controller.Result{}, err
 	}

@@ -18,8 +18,7 @@ import (
 
 // removeNodes deletes the nodes no pool asks for any more — pod, ConfigMap, certificate Secret
 // and the claims whose deleteClaim is set — once Kafka confirms the brokers among them host no
-// partition replicas. Removing controllers needs the quorum changed first, which this version
-// does not do: they are refused, and say so.
+// partition replicas and the controllers among them have left the quorum's voters.
 func (r *Reconciler) removeNodes(ctx context.Context, k *v1beta1.Kafka, p *plan) error {
 	wanted := map[string]bool{}
 	for _, n := range p.all {
@@ -35,20 +34,24 @@ func (r *Reconciler) removeNodes(ctx context.Context, k *v1beta1.Kafka, p *plan)
 		if !ok {
 			continue
 		}
-		if pod.Labels[v1beta1.LabelControllerRole] == "true" {
-			p.warnings = append(p.warnings, fmt.Sprintf("node %s is a controller: removing controllers from the quorum is not supported yet; it keeps running", name))
+		if pod.Labels[v1beta1.LabelControllerRole] == "true" && !p.removableControllers[id] {
+			p.warnings = append(p.warnings, fmt.Sprintf("controller %s leaves the quorum's voters before it is removed", name))
 			continue
 		}
-		brokers = append(brokers, id)
+		if pod.Labels[v1beta1.LabelBrokerRole] == "true" {
+			brokers = append(brokers, id)
+		}
 		gone = append(gone, pod)
 	}
 	if len(gone) == 0 {
 		return nil
 	}
 	sort.Slice(brokers, func(i, j int) bool { return brokers[i] < brokers[j] })
-	if ok, why := r.Checker.CanRemove(ctx, k, brokers); !ok {
-		p.warnings = append(p.warnings, fmt.Sprintf("scale-down of nodes %v waits: %s", brokers, why))
-		return nil
+	if len(brokers) > 0 {
+		if ok, why := r.Checker.CanRemove(ctx, k, brokers); !ok {
+			p.warnings = append(p.warnings, fmt.Sprintf("scale-down of nodes %v waits: %s", brokers, why))
+			return nil
+		}
 	}
 	for _, pod := range gone {
 		if err := r.deleteNode(ctx, k, pod); err != nil {

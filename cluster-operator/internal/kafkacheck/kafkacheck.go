@@ -117,9 +117,17 @@ func (c *Checker) Close() {
 // Quorum describes the KRaft controller quorum. A voter counts as caught up when it is the
 // leader or its log end is within caughtUpLag records of the high watermark.
 func (c *Checker) Quorum(ctx context.Context, k *v1beta1.Kafka) (roller.Quorum, error) {
-	cl, err := c.Client(k)
+	resp, err := c.describeQuorum(ctx, k)
 	if err != nil {
 		return roller.Quorum{}, err
+	}
+	return quorumOf(resp)
+}
+
+func (c *Checker) describeQuorum(ctx context.Context, k *v1beta1.Kafka) (*kmsg.DescribeQuorumResponse, error) {
+	cl, err := c.Client(k)
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
@@ -130,9 +138,9 @@ func (c *Checker) Quorum(ctx context.Context, k *v1beta1.Kafka) (roller.Quorum, 
 	req.Topics = append(req.Topics, t)
 	resp, err := req.RequestWith(ctx, cl)
 	if err != nil {
-		return roller.Quorum{}, fmt.Errorf("describing the quorum: %w", err)
+		return nil, fmt.Errorf("describing the quorum: %w", err)
 	}
-	return quorumOf(resp)
+	return resp, nil
 }
 
 const caughtUpLag = 10

@@ -1,0 +1,133 @@
+package clusters
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkacheck"
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+)
+
+// fakeQuorum is a quorum whose voters and observers the test controls; adds and removes act
+// on it as Kafka would.
+type fakeQuorum struct {
+	voters, observers []int32
+	added, removed    []int32
+	addedHost         string
+}
+
+func (q *fakeQuorum) QuorumMembers(context.Context, *v1beta1.Kafka) ([]kafkacheck.Replica, []kafkacheck.Replica, error) {
+	conv := func(ids []int32) []kafkacheck.Replica {
+		var out []kafkacheck.Replica
+		for _, id := range ids {
+			out = append(out, kafkacheck.Replica{ID: id, DirectoryID: [16]byte{byte(id)}})
+		}
+		return out
+	}
+	return conv(q.voters), conv(q.observers), nil
+}
+
+func (q *fakeQuorum) AddVoter(_ context.Context, _ *v1beta1.Kafka, r kafkacheck.Replica, listener, host string, port int) error {
+	q.added = append(q.added, r.ID)
+	q.addedHost = listener + "://" + host
+	q.observers = slices.DeleteFunc(q.observers, func(id int32) bool { return id == r.ID })
+	q.voters = append(q.voters, r.ID)
+	return nil
+}
+
+func (q *fakeQuorum) RemoveVoter(_ context.Context, _ *v1beta1.Kafka, r kafkacheck.Replica) error {
+	q.removed = append(q.removed, r.ID)
+	q.voters = slices.DeleteFunc(q.voters, func(id int32) bool { return id == r.ID })
+	return nil
+}
+
+func (e *env) scalePool(t *testing.T, pool string, replicas int) {
+	t.Helper()
+	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, replicas)
+	if _, err := e.kp.KafkaplaneV1beta1().KafkaNodePools(ns).Patch(context.Background(), pool, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+}
+
+// TestControllerScaleUpAndDown: a controller added to a running cluster is formatted as an
+// observer and made a voter once it runs; a controller removed leaves the voters before its pod
+// and objects go.
+func TestControllerScaleUpAndDown(t *testing.T) {
+	e := readyCluster(t) // one controller
+	q := &fakeQuorum{}
+	e.rec.Quorum = q
+	first := e.pool(t, "controllers").Status.NodeIDs[0]
+	q.voters = []int32{first}
+
+	e.scalePool(t, "controllers", 2)
+	e.reconcile(t)
+	ids := e.pool(t, "controllers").Status.NodeIDs
+	if len(ids) != 2 {
+		t.Fatalf("controller IDs %v", ids)
+	}
+	joiner := ids[1]
+	if ids[0] != first {
+		joiner = ids[0]
+	}
+	name := v1beta1.NodeName("c", "controllers", joiner)
+	cm, err := e.kube.CoreV1().ConfigMaps(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cm.Data["format.args"], "--no-initial-controllers") {
+		t.Fatalf("a joining controller's format args: %q", cm.Data["format.args"])
+	}
+	e.markReady(t)
+	q.observers = []int32{joiner}
+	e.reconcile(t)
+	if !slices.Equal(q.added, []int32{joiner}) || !strings.HasPrefix(q.addedHost, "CONTROLPLANE-9090://"+name+".c-kafka-brokers.ns.svc") {
+		t.Fatalf("added %v at %s", q.added, q.addedHost)
+	}
+	e.reconcile(t)
+	if p := e.pods(t)[name]; p.Annotations[AnnotationQuorumVoter] != "true" {
+		t.Fatalf("the new voter is not marked: %v", p.Annotations)
+	}
+	// Nothing more to ask of the quorum now.
+	q.added = nil
+	e.reconcile(t)
+	if c := findReady(e.kafka(t)); c == nil || strings.Contains(c.Message, "quorum") {
+		t.Fatalf("condition: %+v", c)
+	}
+
+	// Scale down: the removed controller leaves the voters first, then goes.
+	e.scalePool(t, "controllers", 1)
+	e.reconcile(t)
+	gone := e.pool(t, "controllers").Status.NodeIDs
+	removedID := joiner
+	if gone[0] == joiner {
+		removedID = first
+	}
+	removedName := v1beta1.NodeName("c", "controllers", removedID)
+	if !slices.Equal(q.removed, []int32{removedID}) {
+		t.Fatalf("removed %v, want [%d]", q.removed, removedID)
+	}
+	if _, ok := e.pods(t)[removedName]; !ok {
+		t.Fatal("the controller's pod went in the same reconcile as its removal from the voters")
+	}
+	e.reconcile(t)
+	if _, ok := e.pods(t)[removedName]; ok {
+		t.Fatal("the controller that left the quorum was not removed")
+	}
+}
+
+func (e *env) pool(t *testing.T, name string) *v1beta1.KafkaNodePool {
+	t.Helper()
+	p, err := e.kp.KafkaplaneV1beta1().KafkaNodePools(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
