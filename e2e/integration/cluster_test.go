@@ -285,6 +285,15 @@ func TestClusterOperatorTLSCluster(t *testing.T) {
 	}) {
 		t.Error("broker pod has no rack from its zone label")
 	}
+	// The API server copies the node's zone label onto the pod when binding it (PodTopologyLabels
+	// admission), which is where the downward API reads broker.rack from.
+	framework.Eventually(t, 30*time.Second, "the broker pod's zone label", func() (bool, error) {
+		p, err := kube.Pods(ns).Get(ctx, broker, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		return p.Labels["topology.kubernetes.io/zone"] != "", fmt.Errorf("labels %v", p.Labels)
+	})
 	if !slices.ContainsFunc(pod.Spec.Volumes, func(v corev1.Volume) bool {
 		return v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == "data-0-"+broker
 	}) {
