@@ -138,6 +138,11 @@ func run(ctx context.Context) error {
 	for k, v := range si.snapshot() {
 		fmt.Printf("  %-40s %s\n", k, v)
 	}
+	if err := walkthrough(ctx, e.Kube, filepath.Join(dir, "users"), si.snapshot()); err != nil {
+		fmt.Printf("\nwalk-through (produce and consume as my-user over mTLS): FAILED: %v\n", err)
+	} else {
+		fmt.Printf("\nwalk-through: produced to and consumed from topic test as my-user over mutual TLS: ok\n")
+	}
 	fmt.Printf("\nproduce and consume with my-user's certificate (.sandbox/users/tls-kafka/my-user/: user.crt, user.key, ca.crt of\n")
 	fmt.Printf("the clients CA; trust the cluster CA from Secret my-tls-cluster-cluster-ca-cert) against that address.\n\n")
 	fmt.Printf("(started in %s; Ctrl-C stops everything)\n", time.Since(start).Round(100*time.Millisecond))
