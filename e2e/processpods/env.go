@@ -3,8 +3,12 @@ package processpods
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -72,6 +76,8 @@ func (r *Runner) envValue(ctx context.Context, pod *corev1.Pod, e corev1.EnvVar,
 			return "", err
 		}
 		return string(s.Data[vf.SecretKeyRef.Key]), nil
+	case vf.ResourceFieldRef != nil:
+		return resourceValue(pod, vf.ResourceFieldRef)
 	case vf.ConfigMapKeyRef != nil:
 		cm, err := r.opts.Client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, vf.ConfigMapKeyRef.Name, metav1.GetOptions{})
 		if err != nil {
@@ -80,4 +86,35 @@ func (r *Runner) envValue(ctx context.Context, pod *corev1.Pod, e corev1.EnvVar,
 		return cm.Data[vf.ConfigMapKeyRef.Key], nil
 	}
 	return "", fmt.Errorf("unsupported valueFrom")
+}
+
+// resourceValue is what the downward API gives for a container's request or limit: the quantity
+// divided by the divisor (default 1), rounded up, as the kubelet computes it.
+func resourceValue(pod *corev1.Pod, ref *corev1.ResourceFieldSelector) (string, error) {
+	c := pod.Spec.Containers[0]
+	if ref.ContainerName != "" {
+		for _, cc := range pod.Spec.Containers {
+			if cc.Name == ref.ContainerName {
+				c = cc
+			}
+		}
+	}
+	kind, name, ok := strings.Cut(ref.Resource, ".")
+	if !ok {
+		return "", fmt.Errorf("unsupported resourceFieldRef %s", ref.Resource)
+	}
+	list := c.Resources.Limits
+	if kind == "requests" {
+		list = c.Resources.Requests
+	}
+	q, ok := list[corev1.ResourceName(name)]
+	if !ok {
+		return "", fmt.Errorf("resourceFieldRef %s: the container sets none (a node's allocatable is not simulated)", ref.Resource)
+	}
+	divisor := ref.Divisor
+	if divisor.IsZero() {
+		divisor = resource.MustParse("1")
+	}
+	v := float64(q.MilliValue()) / float64(divisor.MilliValue())
+	return strconv.FormatInt(int64(math.Ceil(v)), 10), nil
 }

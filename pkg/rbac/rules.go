@@ -50,3 +50,27 @@ func TopicOperatorRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{v1beta1.GroupName}, Resources: []string{"kafkatopics/status"}, Verbs: statusVerbs},
 	}, common()...)
 }
+
+// ClusterOperatorRules are what the cluster operator needs in a watched namespace: its Kafkas
+// and KafkaNodePools (status, annotations, owner finalizers), everything it creates for a
+// cluster, and what it grants the entity operators — RBAC lets it create a Role only with rules
+// it holds itself, and it releases their finalizers when they are gone. Nothing is granted
+// cluster-wide but what the Helm chart adds for watching every namespace.
+func ClusterOperatorRules() []rbacv1.PolicyRule {
+	write := []string{"create", "patch", "update", "delete"}
+	rules := []rbacv1.PolicyRule{
+		{APIGroups: []string{v1beta1.GroupName}, Resources: []string{"kafkas", "kafkanodepools"}, Verbs: slices.Concat(read, []string{"patch", "update"})},
+		{APIGroups: []string{v1beta1.GroupName}, Resources: []string{"kafkas/status", "kafkanodepools/status"}, Verbs: statusVerbs},
+		{APIGroups: []string{v1beta1.GroupName}, Resources: []string{"kafkas/finalizers"}, Verbs: []string{"update"}},
+		{APIGroups: []string{""}, Resources: []string{"pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "serviceaccounts"},
+			Verbs: slices.Concat(read, write, []string{"deletecollection"})},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: slices.Concat(read, write)},
+		{APIGroups: []string{"policy"}, Resources: []string{"poddisruptionbudgets"}, Verbs: slices.Concat(read, write)},
+		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies", "ingresses"}, Verbs: slices.Concat(read, write)},
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, Verbs: slices.Concat(read, write)},
+	}
+	// The entity operators' rules, which it grants, include their resources and finalizers.
+	rules = append(rules, UserOperatorRules()...)
+	rules = append(rules, TopicOperatorRules()...)
+	return rules
+}

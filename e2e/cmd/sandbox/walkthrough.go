@@ -59,4 +59,3 @@ func walkthrough(ctx context.Context, kube kubernetes.Interface, usersDir string
 		}
 	}
 }
-

@@ -1,0 +1,3 @@
+{{- define "topic-operator.extraArgs" -}}
+- --delete-topics={{ .Values.deleteTopics }}
+{{- end }}
