@@ -47,6 +47,10 @@ build: $(addprefix bin/,$(BINARIES)) ## Build the three operator binaries into b
 $(addprefix bin/,$(BINARIES)): bin/%:
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./$*
 
+.PHONY: images
+images: ## Build the operators' OCI image layouts (linux/amd64 and linux/arm64) into build/images, without Docker.
+	go run ./e2e/cmd/images -out build/images -version $(VERSION)
+
 ##@ Verification and tests
 
 .PHONY: verify
@@ -104,7 +108,7 @@ integration: ## Integration tests against a real etcd, kube-apiserver, controlle
 
 .PHONY: clean
 clean: ## Remove build output (the control-plane cache in KAFKAPLANE_CACHE stays).
-	rm -rf bin .bin .sandbox
+	rm -rf bin .bin .sandbox build
 
 ##@ Sandbox
 

@@ -1,0 +1,182 @@
+// Package images builds the operators' container images without Docker: static binaries
+// cross-compiled for linux/amd64 and linux/arm64, each in a single layer with a CA bundle and a
+// non-root user, assembled with go-containerregistry into one OCI image layout per operator (an
+// index of both platforms).
+package images
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/crypto/x509roots/fallback/bundle"
+)
+
+// Binaries are the operators.
+var Binaries = []string{"cluster-operator", "topic-operator", "user-operator"}
+
+// Architectures built for linux.
+var Architectures = []string{"amd64", "arm64"}
+
+// UID is the images' user: nonroot, as distroless images number it.
+const UID = 65532
+
+// Source is the images' source label.
+const Source = "https://github.com/kafkaplane/kafkaplane"
+
+// Build writes out/<binary>/ as an OCI layout for each operator, built from the repository at
+// root with version stamped in.
+func Build(ctx context.Context, root, out, version string, log io.Writer) error {
+	certs := caBundle()
+	for _, b := range Binaries {
+		idx := v1.ImageIndex(empty.Index)
+		idx = mutate.IndexMediaType(idx, types.OCIImageIndex)
+		for _, arch := range Architectures {
+			img, err := image(ctx, root, b, arch, version, certs, log)
+			if err != nil {
+				return err
+			}
+			idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img,
+				Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
+		}
+		dir := filepath.Join(out, b)
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+		if _, err := layout.Write(dir, idx); err != nil {
+			return fmt.Errorf("writing the layout of %s: %w", b, err)
+		}
+		fmt.Fprintf(log, "%s: %s\n", b, dir)
+	}
+	return nil
+}
+
+func image(ctx context.Context, root, binary, arch, version string, certs []byte, log io.Writer) (v1.Image, error) {
+	tmp, err := os.MkdirTemp("", "kafkaplane-image-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, binary)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath",
+		"-ldflags", "-s -w -X github.com/kafkaplane/kafkaplane/pkg/version.Version="+version, "-o", bin, "./"+binary)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("building %s for %s: %w", binary, arch, err)
+	}
+	exe, err := os.ReadFile(bin)
+	if err != nil {
+		return nil, err
+	}
+	passwd := fmt.Sprintf("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%d:%d:nonroot:/home/nonroot:/sbin/nologin\n", UID, UID)
+	group := fmt.Sprintf("root:x:0:\nnonroot:x:%d:\n", UID)
+	data, err := tarOf([]file{
+		{name: "etc/", dir: true},
+		{name: "etc/passwd", data: []byte(passwd), mode: 0o644},
+		{name: "etc/group", data: []byte(group), mode: 0o644},
+		{name: "etc/ssl/", dir: true},
+		{name: "etc/ssl/certs/", dir: true},
+		{name: "etc/ssl/certs/ca-certificates.crt", data: certs, mode: 0o644},
+		{name: "tmp/", dir: true, mode: 0o1777},
+		{name: "usr/", dir: true},
+		{name: "usr/local/", dir: true},
+		{name: "usr/local/bin/", dir: true},
+		{name: "usr/local/bin/" + binary, data: exe, mode: 0o755},
+	})
+	if err != nil {
+		return nil, err
+	}
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
+		tarball.WithMediaType(types.OCILayer))
+	if err != nil {
+		return nil, err
+	}
+	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+	if img, err = mutate.AppendLayers(img, layer); err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", arch
+	cf.Created = v1.Time{Time: time.Unix(0, 0).UTC()} // reproducible
+	cf.Config.User = fmt.Sprintf("%d:%d", UID, UID)
+	cf.Config.Entrypoint = []string{"/usr/local/bin/" + binary}
+	cf.Config.WorkingDir = "/"
+	cf.Config.Env = []string{"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}
+	cf.Config.Labels = map[string]string{
+		"org.opencontainers.image.title":       "kafkaplane " + binary,
+		"org.opencontainers.image.version":     version,
+		"org.opencontainers.image.source":      Source,
+		"org.opencontainers.image.description": "Kafkaplane " + binary,
+	}
+	return mutate.ConfigFile(img, cf)
+}
+
+type file struct {
+	name string
+	data []byte
+	mode int64
+	dir  bool
+}
+
+func tarOf(files []file) ([]byte, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range files {
+		h := &tar.Header{Name: f.name, Mode: f.mode, ModTime: time.Unix(0, 0), Uname: "root", Gname: "root"}
+		if f.dir {
+			h.Typeflag = tar.TypeDir
+			if h.Mode == 0 {
+				h.Mode = 0o755
+			}
+		} else {
+			h.Typeflag = tar.TypeReg
+			h.Size = int64(len(f.data))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+		if !f.dir {
+			if _, err := tw.Write(f.data); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// caBundle is Mozilla's NSS root store (the source Debian's ca-certificates packages too), from
+// golang.org/x/crypto/x509roots, as PEM. Roots with extra constraints X.509 cannot express are
+// left out, as a PEM bundle cannot carry them.
+func caBundle() []byte {
+	var b bytes.Buffer
+	for r := range bundle.Roots() {
+		if r.Constraint != nil {
+			continue
+		}
+		_ = pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: r.Certificate})
+	}
+	return b.Bytes()
+}
