@@ -147,27 +147,32 @@ func equalRules(a, b []rbacv1.PolicyRule) bool {
 	return bytes.Equal(ja, jb)
 }
 
-// TestChartInstallRunsTheClusterOperator: the rendered chart, scoped to one namespace, installs
-// into the API server; its cluster operator runs with the chart's ServiceAccount (its token,
-// its RBAC) and reconciles a Kafka there; SubjectAccessReviews show what it may and may not do.
+// TestChartInstallRunsTheClusterOperator: the rendered chart, scoped to one namespace and with
+// the standalone topic and user operators on, installs into the API server; all three run with
+// the chart's ServiceAccounts (their tokens, their RBAC); the cluster operator reconciles a Kafka
+// there; SubjectAccessReviews show what each may and may not do.
 func TestChartInstallRunsTheClusterOperator(t *testing.T) {
 	f := framework.Get(t)
 	f.RequireSimulated(t)
 	ns := f.Namespace(t)
 	ctx := context.Background()
-	objs := helmTemplate(t, ns, "global.watchNamespaces={"+ns+"}", "crds.install=false")
+	objs := helmTemplate(t, ns, "global.watchNamespaces={"+ns+"}", "crds.install=false",
+		"topic-operator.enabled=true", "topic-operator.bootstrapServers=127.0.0.1:9", "topic-operator.resourceLabels=kafkaplane.io/cluster=other",
+		"user-operator.enabled=true", "user-operator.bootstrapServers=127.0.0.1:9", "user-operator.resourceLabels=kafkaplane.io/cluster=other")
 	for _, o := range objs {
 		if _, err := f.ApplyObject(ctx, ns, o); err != nil {
 			t.Fatalf("applying %s %s: %v", o.GetKind(), o.GetName(), err)
 		}
 	}
-	framework.Eventually(t, 2*time.Minute, "the cluster operator Deployment available", func() (bool, error) {
-		d, err := f.Kube.AppsV1().Deployments(ns).Get(ctx, "kafkaplane-cluster-operator", metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		return d.Status.AvailableReplicas == 1, fmt.Errorf("available %d", d.Status.AvailableReplicas)
-	})
+	for _, name := range []string{"kafkaplane-cluster-operator", "kafkaplane-topic-operator", "kafkaplane-user-operator"} {
+		framework.Eventually(t, 2*time.Minute, name+" available", func() (bool, error) {
+			d, err := f.Kube.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return false, err
+			}
+			return d.Status.AvailableReplicas == 1, fmt.Errorf("available %d", d.Status.AvailableReplicas)
+		})
+	}
 	if _, err := f.Apply(ctx, ns, []byte(rollClusterYAML)); err != nil {
 		t.Fatal(err)
 	}
@@ -181,28 +186,40 @@ func TestChartInstallRunsTheClusterOperator(t *testing.T) {
 		}
 		return len(pods.Items) == 4, fmt.Errorf("%d node pods", len(pods.Items))
 	})
-	user := "system:serviceaccount:" + ns + ":kafkaplane-cluster-operator"
-	for _, c := range []struct {
+	type check struct {
+		sa      string
 		attrs   authorizationv1.ResourceAttributes
 		allowed bool
-	}{
-		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Resource: "pods"}, true},
-		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "roles"}, true},
-		{authorizationv1.ResourceAttributes{Namespace: ns, Verb: "update", Group: "kafkaplane.io", Resource: "kafkas", Subresource: "status"}, true},
-		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "create", Resource: "pods"}, false},
-		{authorizationv1.ResourceAttributes{Namespace: "default", Verb: "get", Resource: "secrets"}, false},
-		{authorizationv1.ResourceAttributes{Verb: "list", Resource: "secrets"}, false},
-		{authorizationv1.ResourceAttributes{Verb: "get", Resource: "nodes"}, false},
-		{authorizationv1.ResourceAttributes{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "clusterroles"}, false},
+	}
+	const co, to, uo = "kafkaplane-cluster-operator", "kafkaplane-topic-operator", "kafkaplane-user-operator"
+	for _, c := range []check{
+		{co, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Resource: "pods"}, true},
+		{co, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "roles"}, true},
+		{co, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "update", Group: "kafkaplane.io", Resource: "kafkas", Subresource: "status"}, true},
+		{co, authorizationv1.ResourceAttributes{Namespace: "default", Verb: "create", Resource: "pods"}, false},
+		{co, authorizationv1.ResourceAttributes{Namespace: "default", Verb: "get", Resource: "secrets"}, false},
+		{co, authorizationv1.ResourceAttributes{Verb: "list", Resource: "secrets"}, false},
+		{co, authorizationv1.ResourceAttributes{Verb: "get", Resource: "nodes"}, false},
+		{co, authorizationv1.ResourceAttributes{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "clusterroles"}, false},
+		{to, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "watch", Group: "kafkaplane.io", Resource: "kafkatopics"}, true},
+		{to, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "patch", Group: "kafkaplane.io", Resource: "kafkatopics", Subresource: "status"}, true},
+		{to, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "get", Resource: "secrets"}, false},
+		{to, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "list", Group: "kafkaplane.io", Resource: "kafkausers"}, false},
+		{to, authorizationv1.ResourceAttributes{Namespace: "default", Verb: "watch", Group: "kafkaplane.io", Resource: "kafkatopics"}, false},
+		{uo, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Resource: "secrets"}, true},
+		{uo, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "update", Group: "kafkaplane.io", Resource: "kafkausers", Subresource: "finalizers"}, true},
+		{uo, authorizationv1.ResourceAttributes{Namespace: "default", Verb: "get", Resource: "secrets"}, false},
+		{uo, authorizationv1.ResourceAttributes{Namespace: ns, Verb: "create", Resource: "pods"}, false},
+		{uo, authorizationv1.ResourceAttributes{Verb: "list", Resource: "secrets"}, false},
 	} {
-		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user,
+		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: "system:serviceaccount:" + ns + ":" + c.sa,
 			Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns}, ResourceAttributes: &c.attrs}}
 		got, err := f.Kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got.Status.Allowed != c.allowed {
-			t.Errorf("%s %s/%s in %q: allowed %v, want %v", c.attrs.Verb, c.attrs.Resource, c.attrs.Subresource, c.attrs.Namespace, got.Status.Allowed, c.allowed)
+			t.Errorf("%s: %s %s/%s in %q: allowed %v, want %v", c.sa, c.attrs.Verb, c.attrs.Resource, c.attrs.Subresource, c.attrs.Namespace, got.Status.Allowed, c.allowed)
 		}
 	}
 }
