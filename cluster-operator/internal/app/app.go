@@ -128,6 +128,17 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 	if err := caches.Kafkas.AddEventHandler(ctl.SpecEventHandler()); err != nil {
 		return err
 	}
+	// A deleted Kafka's Kafka client goes with it.
+	if err := caches.Kafkas.AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: func(obj any) {
+		if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = t.Obj
+		}
+		if k, ok := obj.(*v1beta1.Kafka); ok {
+			checker.Forget(k.Namespace, k.Name)
+		}
+	}}); err != nil {
+		return err
+	}
 	if err := caches.Pools.AddEventHandler(ctl.LabelHandler(v1beta1.LabelCluster, true)); err != nil {
 		return err
 	}
