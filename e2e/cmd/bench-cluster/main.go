@@ -26,7 +26,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kafkaplane/kafkaplane/e2e/bench"
-	"github.com/kafkaplane/kafkaplane/e2e/build"
 	"github.com/kafkaplane/kafkaplane/e2e/env"
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
 	"github.com/kafkaplane/kafkaplane/e2e/kafkastandin"
@@ -53,21 +52,12 @@ func main() {
 
 func run(many int) error {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "kafkaplane-bench-")
+	e, dir, stop, err := bench.StartEnv(ctx)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	e, err := env.Start(ctx, env.Options{Dir: dir, Log: os.Stderr})
-	if err != nil {
-		return err
-	}
-	defer e.Stop()
-	root, _ := build.RepoRoot()
+	defer stop()
 	applier := framework.NewApplier(e.Dynamic, e.Kube.Discovery())
-	if err := applier.InstallCRDs(ctx, filepath.Join(root, "deploy", "crds")); err != nil {
-		return err
-	}
 	kp, err := versioned.NewForConfig(e.Config)
 	if err != nil {
 		return err

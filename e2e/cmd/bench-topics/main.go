@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,9 +25,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kafkaplane/kafkaplane/e2e/bench"
-	"github.com/kafkaplane/kafkaplane/e2e/build"
 	"github.com/kafkaplane/kafkaplane/e2e/env"
-	"github.com/kafkaplane/kafkaplane/e2e/framework"
 	"github.com/kafkaplane/kafkaplane/e2e/kafkafake"
 	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
@@ -57,20 +54,11 @@ type runner struct {
 
 func run(counts string) error {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "kafkaplane-bench-")
+	e, dir, stop, err := bench.StartEnv(ctx)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	e, err := env.Start(ctx, env.Options{Dir: dir, Log: os.Stderr})
-	if err != nil {
-		return err
-	}
-	defer e.Stop()
-	root, _ := build.RepoRoot()
-	if err := framework.NewApplier(e.Dynamic, e.Kube.Discovery()).InstallCRDs(ctx, filepath.Join(root, "deploy", "crds")); err != nil {
-		return err
-	}
+	defer stop()
 	b := &runner{e: e, bin: e.Binaries["topic-operator"]}
 	if b.kp, err = versioned.NewForConfig(e.Config); err != nil {
 		return err

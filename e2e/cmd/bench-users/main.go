@@ -17,7 +17,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,9 +31,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kafkaplane/kafkaplane/e2e/bench"
-	"github.com/kafkaplane/kafkaplane/e2e/build"
 	"github.com/kafkaplane/kafkaplane/e2e/env"
-	"github.com/kafkaplane/kafkaplane/e2e/framework"
 	"github.com/kafkaplane/kafkaplane/e2e/kafkafake"
 	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
@@ -70,20 +67,11 @@ type runner struct {
 
 func run(tlsCounts, scramCounts string) error {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "kafkaplane-bench-")
+	e, dir, stop, err := bench.StartEnv(ctx)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	e, err := env.Start(ctx, env.Options{Dir: dir, Log: os.Stderr})
-	if err != nil {
-		return err
-	}
-	defer e.Stop()
-	root, _ := build.RepoRoot()
-	if err := framework.NewApplier(e.Dynamic, e.Kube.Discovery()).InstallCRDs(ctx, filepath.Join(root, "deploy", "crds")); err != nil {
-		return err
-	}
+	defer stop()
 	r := &runner{e: e, bin: e.Binaries["user-operator"], dir: dir}
 	if r.kp, err = versioned.NewForConfig(e.Config); err != nil {
 		return err
