@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -150,7 +151,9 @@ func equalRules(a, b []rbacv1.PolicyRule) bool {
 // TestChartInstallRunsTheClusterOperator: the rendered chart, scoped to one namespace and with
 // the standalone topic and user operators on, installs into the API server; all three run with
 // the chart's ServiceAccounts (their tokens, their RBAC); the cluster operator reconciles a Kafka
-// there; SubjectAccessReviews show what each may and may not do.
+// there (the README's example: its CA, six node pods and its entity operators, which the
+// cluster operator may create only because its Role holds their rules); SubjectAccessReviews
+// show what each may and may not do.
 func TestChartInstallRunsTheClusterOperator(t *testing.T) {
 	f := framework.Get(t)
 	f.RequireSimulated(t)
@@ -173,18 +176,41 @@ func TestChartInstallRunsTheClusterOperator(t *testing.T) {
 			return d.Status.AvailableReplicas == 1, fmt.Errorf("available %d", d.Status.AvailableReplicas)
 		})
 	}
-	if _, err := f.Apply(ctx, ns, []byte(rollClusterYAML)); err != nil {
+	// The README's example cluster, in the watched namespace.
+	example, err := os.ReadFile(repoPath(t, "deploy", "examples", "tls-cluster.yaml"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	framework.Eventually(t, 2*time.Minute, "the Kafka's CA and node pods", func() (bool, error) {
-		if _, err := f.Kube.CoreV1().Secrets(ns).Get(ctx, "c-cluster-ca-cert", metav1.GetOptions{}); err != nil {
+	exampleObjs, err := framework.Decode(example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range exampleObjs {
+		if o.GetKind() == "Namespace" {
+			continue
+		}
+		o.SetNamespace(ns)
+		if _, err := f.ApplyObject(ctx, ns, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	framework.Eventually(t, 2*time.Minute, "the example Kafka's CA, node pods and entity operators", func() (bool, error) {
+		if _, err := f.Kube.CoreV1().Secrets(ns).Get(ctx, "my-tls-cluster-cluster-ca-cert", metav1.GetOptions{}); err != nil {
 			return false, err
 		}
-		pods, err := f.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "kafkaplane.io/cluster=c,kafkaplane.io/pool"})
+		pods, err := f.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "kafkaplane.io/cluster=my-tls-cluster,kafkaplane.io/pool"})
 		if err != nil {
 			return false, err
 		}
-		return len(pods.Items) == 4, fmt.Errorf("%d node pods", len(pods.Items))
+		if len(pods.Items) != 6 {
+			return false, fmt.Errorf("%d node pods", len(pods.Items))
+		}
+		for _, d := range []string{"my-tls-cluster-entity-topic-operator", "my-tls-cluster-entity-user-operator"} {
+			if _, err := f.Kube.AppsV1().Deployments(ns).Get(ctx, d, metav1.GetOptions{}); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
 	})
 	type check struct {
 		sa      string
