@@ -31,24 +31,28 @@ func common() []rbacv1.PolicyRule {
 // (read, finalizer patches, status), and Secrets — the users' Secrets it writes, password
 // sources and the clients CA it reads. Kubernetes RBAC cannot narrow Secrets by label, so the
 // namespace is the boundary; nothing is granted cluster-wide.
-func UserOperatorRules() []rbacv1.PolicyRule {
-	return append([]rbacv1.PolicyRule{
+func UserOperatorRules() []rbacv1.PolicyRule { return append(userRules(), common()...) }
+
+func userRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
 		{APIGroups: []string{v1beta1.GroupName}, Resources: []string{"kafkausers"}, Verbs: slices.Concat(read, []string{"patch", "update"})},
 		{APIGroups: []string{v1beta1.GroupName}, Resources: []string{"kafkausers/status"}, Verbs: statusVerbs},
 		// Owner references with blockOwnerDeletion need update on the owner's finalizers.
 		{APIGroups: []string{v1beta1.GroupName}, Resources: []string{"kafkausers/finalizers"}, Verbs: []string{"update"}},
 		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: slices.Concat(read, []string{"create", "patch", "update", "delete"})},
-	}, common()...)
+	}
 }
 
 // TopicOperatorRules are what the topic operator needs in a watched namespace: its KafkaTopics
 // (read, finalizer patches, status; create for adopted topics). It reads no Secrets through the
 // API: its Kafka credentials are mounted files.
-func TopicOperatorRules() []rbacv1.PolicyRule {
-	return append([]rbacv1.PolicyRule{
+func TopicOperatorRules() []rbacv1.PolicyRule { return append(topicRules(), common()...) }
+
+func topicRules() []rbacv1.PolicyRule {
+	return []rbacv1.PolicyRule{
 		{APIGroups: []string{v1beta1.GroupName}, Resources: []string{"kafkatopics"}, Verbs: slices.Concat(read, []string{"create", "patch", "update"})},
 		{APIGroups: []string{v1beta1.GroupName}, Resources: []string{"kafkatopics/status"}, Verbs: statusVerbs},
-	}, common()...)
+	}
 }
 
 // ClusterOperatorRules are what the cluster operator needs in a watched namespace: its Kafkas
@@ -69,8 +73,7 @@ func ClusterOperatorRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies", "ingresses"}, Verbs: slices.Concat(read, write)},
 		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, Verbs: slices.Concat(read, write)},
 	}
-	// The entity operators' rules, which it grants, include their resources and finalizers.
-	rules = append(rules, UserOperatorRules()...)
-	rules = append(rules, TopicOperatorRules()...)
-	return rules
+	// The entity operators' rules, which it grants: their resources and finalizers, and once the
+	// leases and events all three need.
+	return slices.Concat(rules, userRules(), topicRules(), common())
 }
