@@ -33,6 +33,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/conditions"
 	"github.com/kafkaplane/kafkaplane/pkg/generated/clientset/versioned"
+	kpinformers "github.com/kafkaplane/kafkaplane/pkg/generated/informers/externalversions"
 )
 
 // resources are those whose writes count.
@@ -258,19 +259,16 @@ func waitReady(ctx context.Context, kp versioned.Interface, op *localcluster.Pro
 	for _, n := range names {
 		want[n] = true
 	}
-	return bench.WaitReady(ctx, op, len(names), func(ctx context.Context) (int, error) {
-		l, err := kp.KafkaplaneV1beta1().Kafkas(ns).List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return 0, err
-		}
-		n := 0
-		for _, k := range l.Items {
-			if want[k.Name] && conditions.IsReady(k.Status.Conditions, k.Generation) {
-				n++
-			}
-		}
-		return n, nil
+	inf := kpinformers.NewSharedInformerFactoryWithOptions(kp, 0, kpinformers.WithNamespace(ns)).Kafkaplane().V1beta1().Kafkas().Informer()
+	ready, err := bench.WatchReady(ctx, inf, func(obj any) bool {
+		k, ok := obj.(*v1beta1.Kafka)
+		return ok && want[k.Name] && conditions.IsReady(k.Status.Conditions, k.Generation)
 	})
+	if err != nil {
+		return err
+	}
+	defer ready.Stop()
+	return ready.Wait(ctx, len(names), op)
 }
 
 func brokerUIDs(ctx context.Context, e *env.Env, ns string) map[string]string {

@@ -31,6 +31,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/conditions"
 	"github.com/kafkaplane/kafkaplane/pkg/generated/clientset/versioned"
+	kpinformers "github.com/kafkaplane/kafkaplane/pkg/generated/informers/externalversions"
 )
 
 const userWorkers = 32
@@ -74,15 +75,19 @@ func run(counts string) error {
 		if err != nil || n <= 0 {
 			return fmt.Errorf("bad count %q", s)
 		}
-		floor, err := b.floor(ctx, n)
-		if err != nil {
-			return fmt.Errorf("floor %d: %w", n, err)
+		floor := time.Duration(0)
+		if os.Getenv("BENCH_SKIP_FLOOR") == "" {
+			if floor, err = b.floor(ctx, n); err != nil {
+				return fmt.Errorf("floor %d: %w", n, err)
+			}
 		}
 		op, err := b.operator(ctx, n, dir)
 		if err != nil {
 			return fmt.Errorf("operator %d: %w", n, err)
 		}
-		fmt.Printf("ratio operator/floor for N=%d: %.2fx\n\n", n, op.Seconds()/floor.Seconds())
+		if floor > 0 {
+			fmt.Printf("ratio operator/floor for N=%d: %.2fx\n\n", n, op.Seconds()/floor.Seconds())
+		}
 	}
 	return nil
 }
@@ -139,6 +144,11 @@ func (b *runner) floor(ctx context.Context, n int) (time.Duration, error) {
 		return 0, err
 	}
 	defer cl.Close()
+	ready, err := b.watchReady(ctx, ns)
+	if err != nil {
+		return 0, err
+	}
+	defer ready.Stop()
 	w0, err := bench.Writes(ctx, b.e.Kube, "kafkatopics")
 	if err != nil {
 		return 0, err
@@ -211,6 +221,9 @@ func (b *runner) floor(ctx context.Context, n int) (time.Duration, error) {
 	if err, _ := writeErr.Load().(error); err != nil {
 		return 0, err
 	}
+	if err := ready.Wait(ctx, n, nil); err != nil {
+		return 0, err
+	}
 	d := time.Since(start)
 	w1, _ := bench.Writes(ctx, b.e.Kube, "kafkatopics")
 	fmt.Printf("%-8s %-8d %9.1f %9.0f %12.2f %14s %10s %s\n", "floor", n, d.Seconds(), float64(n)/d.Seconds(),
@@ -232,41 +245,40 @@ func (b *runner) operator(ctx context.Context, n int, dir string) (time.Duration
 	p, err := localcluster.StartProcess("bench-topic-operator-"+strconv.Itoa(n), dir, nil, b.bin,
 		"--kubeconfig="+b.e.Cluster.Kubeconfig, "--watch-namespaces="+ns, "--resource-labels=kafkaplane.io/cluster=bench",
 		"--bootstrap-servers="+b.kf.Bootstrap(), "--leader-elect=false", fmt.Sprintf("--http-address=127.0.0.1:%d", port),
-		"--resync-period="+resync.String(), "--log-level=ERROR")
+		"--resync-period="+resync.String(), "--log-level=ERROR", "--profiling")
 	if err != nil {
 		return 0, err
 	}
 	defer func() { _ = p.Stop(10 * time.Second) }()
 	time.Sleep(2 * time.Second) // caches synced; the operator is idle
+	ready, err := b.watchReady(ctx, ns)
+	if err != nil {
+		return 0, err
+	}
+	defer ready.Stop()
 	w0, err := bench.Writes(ctx, b.e.Kube, "kafkatopics")
 	if err != nil {
 		return 0, err
 	}
 	k0 := b.kreqs.Snapshot()
 	start := time.Now()
+	if path := os.Getenv("BENCH_CPU_PROFILE"); path != "" {
+		go bench.CPUProfile(port, 30*time.Second, path)
+	}
 	if err := b.createAll(ctx, ns, n, nil); err != nil {
 		return 0, err
 	}
-	err = bench.WaitReady(ctx, p, n, func(ctx context.Context) (int, error) {
-		list, err := b.kp.KafkaplaneV1beta1().KafkaTopics(ns).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
-		if err != nil {
-			return 0, err
-		}
-		ready := 0
-		for i := range list.Items {
-			if conditions.IsReady(list.Items[i].Status.Conditions, list.Items[i].Generation) {
-				ready++
-			}
-		}
-		return ready, nil
-	})
-	if err != nil {
+	if err := ready.Wait(ctx, n, p); err != nil {
 		return 0, err
 	}
 	d := time.Since(start)
 	w1, _ := bench.Writes(ctx, b.e.Kube, "kafkatopics")
 	k1 := b.kreqs.Snapshot()
 	rss := bench.PeakRSS(p.Pid())
+	cpu := bench.CPUSeconds(p.Pid())
+	if path := os.Getenv("BENCH_HEAP_PROFILE"); path != "" {
+		bench.HeapProfile(port, path)
+	}
 	if os.Getenv("BENCH_DEBUG") != "" {
 		fmt.Fprintf(os.Stderr, "writes by verb and code after the run:\n%s\n", bench.Breakdown(ctx, b.e.Kube, "kafkatopics"))
 		if log, err := os.ReadFile(p.LogFile); err == nil {
@@ -287,7 +299,16 @@ func (b *runner) operator(ctx context.Context, n int, dir string) (time.Duration
 			fmt.Fprintf(os.Stderr, "operator log after idle, last 3000 bytes:\n%s\n", string(log[max(0, len(log)-3000):]))
 		}
 	}
-	fmt.Printf("%-8s %-8d %9.1f %9.0f %12.2f %14s %10s %s\n", "operator", n, d.Seconds(), float64(n)/d.Seconds(),
-		float64(w1-w0)/float64(n), bench.Diff(k1, k0), rss, idle)
+	fmt.Printf("%-8s %-8d %9.1f %9.0f %12.2f %14s %10s %s / operator CPU %.1fs\n", "operator", n, d.Seconds(), float64(n)/d.Seconds(),
+		float64(w1-w0)/float64(n), bench.Diff(k1, k0), rss, idle, cpu)
 	return d, nil
+}
+
+// watchReady counts the Ready KafkaTopics in ns, from a watch.
+func (b *runner) watchReady(ctx context.Context, ns string) (*bench.Ready, error) {
+	inf := kpinformers.NewSharedInformerFactoryWithOptions(b.kp, 0, kpinformers.WithNamespace(ns)).Kafkaplane().V1beta1().KafkaTopics().Informer()
+	return bench.WatchReady(ctx, inf, func(obj any) bool {
+		kt, ok := obj.(*v1beta1.KafkaTopic)
+		return ok && conditions.IsReady(kt.Status.Conditions, kt.Generation)
+	})
 }

@@ -14,8 +14,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -37,6 +35,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/conditions"
 	"github.com/kafkaplane/kafkaplane/pkg/generated/clientset/versioned"
+	kpinformers "github.com/kafkaplane/kafkaplane/pkg/generated/informers/externalversions"
 	"github.com/kafkaplane/kafkaplane/pkg/pki"
 )
 
@@ -230,6 +229,11 @@ func (r *runner) floor(ctx context.Context, auth v1beta1.UserAuthenticationType,
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
+	ready, err := r.watchReady(ctx, ns)
+	if err != nil {
+		return 0, err
+	}
+	defer ready.Stop()
 	w0, err := bench.Writes(ctx, r.e.Kube, resources...)
 	if err != nil {
 		return 0, err
@@ -349,6 +353,9 @@ func (r *runner) floor(ctx context.Context, auth v1beta1.UserAuthenticationType,
 	if err, _ := firstErr.Load().(error); err != nil {
 		return 0, err
 	}
+	if err := ready.Wait(ctx, n, nil); err != nil {
+		return 0, err
+	}
 	d := time.Since(start)
 	w1, _ := bench.Writes(ctx, r.e.Kube, resources...)
 	fmt.Printf("%-8s %-6s %-7d %9.1f %9.0f %12.2f %10s %s\n", "floor", short(auth), n, d.Seconds(), float64(n)/d.Seconds(),
@@ -385,6 +392,11 @@ func (r *runner) operator(ctx context.Context, auth v1beta1.UserAuthenticationTy
 	}
 	defer func() { _ = p.Stop(10 * time.Second) }()
 	time.Sleep(2 * time.Second) // caches synced; the operator is idle
+	ready, err := r.watchReady(ctx, ns)
+	if err != nil {
+		return 0, err
+	}
+	defer ready.Stop()
 	w0, err := bench.Writes(ctx, r.e.Kube, resources...)
 	if err != nil {
 		return 0, err
@@ -392,25 +404,12 @@ func (r *runner) operator(ctx context.Context, auth v1beta1.UserAuthenticationTy
 	k0 := r.kreqs.Snapshot()
 	start := time.Now()
 	if path := os.Getenv("BENCH_CPU_PROFILE"); path != "" {
-		go profile(port, path)
+		go bench.CPUProfile(port, 15*time.Second, path)
 	}
 	if err := r.createAll(ctx, ns, auth, n, nil); err != nil {
 		return 0, err
 	}
-	err = bench.WaitReady(ctx, p, n, func(ctx context.Context) (int, error) {
-		list, err := r.kp.KafkaplaneV1beta1().KafkaUsers(ns).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
-		if err != nil {
-			return 0, err
-		}
-		ready := 0
-		for i := range list.Items {
-			if conditions.IsReady(list.Items[i].Status.Conditions, list.Items[i].Generation) {
-				ready++
-			}
-		}
-		return ready, nil
-	})
-	if err != nil {
+	if err := ready.Wait(ctx, n, p); err != nil {
 		return 0, err
 	}
 	d := time.Since(start)
@@ -419,7 +418,7 @@ func (r *runner) operator(ctx context.Context, auth v1beta1.UserAuthenticationTy
 	rss := bench.PeakRSS(p.Pid())
 	cpu := bench.CPUSeconds(p.Pid())
 	if path := os.Getenv("BENCH_HEAP_PROFILE"); path != "" {
-		save(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap", port), path)
+		bench.HeapProfile(port, path)
 	}
 	if os.Getenv("BENCH_DEBUG") != "" {
 		fmt.Fprintf(os.Stderr, "writes by verb and code after the run:\n%s\n", bench.Breakdown(ctx, r.e.Kube, resources...))
@@ -443,19 +442,11 @@ func short(auth v1beta1.UserAuthenticationType) string {
 	return string(auth)
 }
 
-// profile saves 15 seconds of the operator's CPU profile to path (BENCH_CPU_PROFILE).
-func profile(port int, path string) {
-	save(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=15", port), path)
-}
-
-// save writes what url serves to path.
-func save(url, path string) {
-	resp, err := http.Get(url)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "profile: %v\n", err)
-		return
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	_ = os.WriteFile(path, b, 0o644)
+// watchReady counts the Ready KafkaUsers in ns, from a watch.
+func (r *runner) watchReady(ctx context.Context, ns string) (*bench.Ready, error) {
+	inf := kpinformers.NewSharedInformerFactoryWithOptions(r.kp, 0, kpinformers.WithNamespace(ns)).Kafkaplane().V1beta1().KafkaUsers().Informer()
+	return bench.WatchReady(ctx, inf, func(obj any) bool {
+		ku, ok := obj.(*v1beta1.KafkaUser)
+		return ok && conditions.IsReady(ku.Status.Conditions, ku.Generation)
+	})
 }
