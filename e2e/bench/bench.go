@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -237,5 +238,34 @@ func save(url, path string) {
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "profile: %v\n", err)
+	}
+}
+
+// OperatorEnv is the environment the benchmarks run an operator with: GOMEMLIMIT, GOGC and
+// GODEBUG from BENCH_GOMEMLIMIT, BENCH_GOGC and BENCH_GODEBUG (e.g. gctrace=1), for
+// measuring how the operator behaves under a Deployment's memory limit or where its heap goes.
+func OperatorEnv() []string {
+	var env []string
+	for _, v := range []string{"GOMEMLIMIT", "GOGC", "GODEBUG"} {
+		if val := os.Getenv("BENCH_" + v); val != "" {
+			env = append(env, v+"="+val)
+		}
+	}
+	return env
+}
+
+// KeepLog copies the operator's log to $BENCH_LOG_DIR (when set), e.g. to read a gctrace after
+// the benchmark's temporary directory is gone.
+func KeepLog(p *localcluster.Process) {
+	dir := os.Getenv("BENCH_LOG_DIR")
+	if dir == "" {
+		return
+	}
+	b, err := os.ReadFile(p.LogFile)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, p.Name+".log"), b, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "keeping the operator log: %v\n", err)
 	}
 }

@@ -242,14 +242,17 @@ func (b *runner) operator(ctx context.Context, n int, dir string) (time.Duration
 		return 0, err
 	}
 	const resync = 10 * time.Second
-	p, err := localcluster.StartProcess("bench-topic-operator-"+strconv.Itoa(n), dir, nil, b.bin,
+	p, err := localcluster.StartProcess("bench-topic-operator-"+strconv.Itoa(n), dir, bench.OperatorEnv(), b.bin,
 		"--kubeconfig="+b.e.Cluster.Kubeconfig, "--watch-namespaces="+ns, "--resource-labels=kafkaplane.io/cluster=bench",
 		"--bootstrap-servers="+b.kf.Bootstrap(), "--leader-elect=false", fmt.Sprintf("--http-address=127.0.0.1:%d", port),
 		"--resync-period="+resync.String(), "--log-level=ERROR", "--profiling")
 	if err != nil {
 		return 0, err
 	}
-	defer func() { _ = p.Stop(10 * time.Second) }()
+	defer func() {
+		_ = p.Stop(10 * time.Second)
+		bench.KeepLog(p)
+	}()
 	time.Sleep(2 * time.Second) // caches synced; the operator is idle
 	ready, err := b.watchReady(ctx, ns)
 	if err != nil {

@@ -380,17 +380,14 @@ func (r *runner) operator(ctx context.Context, auth v1beta1.UserAuthenticationTy
 	if w := os.Getenv("BENCH_WORKERS"); w != "" {
 		args = append(args, "--workers="+w)
 	}
-	// BENCH_GOMEMLIMIT runs the operator with GOMEMLIMIT, as a Deployment with a memory limit
-	// sets it (e.g. 120MiB under a 150Mi limit).
-	var env []string
-	if l := os.Getenv("BENCH_GOMEMLIMIT"); l != "" {
-		env = append(env, "GOMEMLIMIT="+l)
-	}
-	p, err := localcluster.StartProcess("bench-user-operator-"+ns, r.dir, env, r.bin, args...)
+	p, err := localcluster.StartProcess("bench-user-operator-"+ns, r.dir, bench.OperatorEnv(), r.bin, args...)
 	if err != nil {
 		return 0, err
 	}
-	defer func() { _ = p.Stop(10 * time.Second) }()
+	defer func() {
+		_ = p.Stop(10 * time.Second)
+		bench.KeepLog(p)
+	}()
 	time.Sleep(2 * time.Second) // caches synced; the operator is idle
 	ready, err := r.watchReady(ctx, ns)
 	if err != nil {
