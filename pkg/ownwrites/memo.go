@@ -15,6 +15,15 @@ import (
 type Memo[S any] struct {
 	written    sync.Map // types.UID → S
 	superseded sync.Map // types.UID → []string
+	pending    sync.Map // types.UID → *versions: written by the reconcile in progress
+	settled    sync.Map // types.UID → *versions: written by the last reconcile that finished
+}
+
+// versions are resourceVersions our writes produced, in order; visible says whether one of
+// them changed more than status (so that its watch event brings the key back).
+type versions struct {
+	rvs     []string
+	visible bool
 }
 
 // Stale reports whether a cached object at resourceVersion rv has not yet caught up with our
@@ -61,4 +70,46 @@ func (m *Memo[S]) ForgetWritten(uid types.UID) { m.written.Delete(uid) }
 func (m *Memo[S]) Forget(uid types.UID) {
 	m.written.Delete(uid)
 	m.superseded.Delete(uid)
+	m.pending.Delete(uid)
+	m.settled.Delete(uid)
+}
+
+// Wrote records that the reconcile in progress for uid wrote version rv; visible says the write
+// changed more than status (a finalizer, say), which the event handler passes on.
+func (m *Memo[S]) Wrote(uid types.UID, rv string, visible bool) {
+	v := &versions{}
+	if p, ok := m.pending.Load(uid); ok {
+		v = p.(*versions)
+	}
+	v.rvs = append(v.rvs, rv)
+	v.visible = v.visible || visible
+	m.pending.Store(uid, v)
+}
+
+// Finish ends the reconcile of uid. When it left nothing to do (done) and wrote a version whose
+// watch event will bring the key back, the versions it wrote are settled: reconciling any of
+// them again would only find the state it just made. Reconciles of one key never overlap.
+func (m *Memo[S]) Finish(uid types.UID, done bool) {
+	p, ok := m.pending.LoadAndDelete(uid)
+	if done && ok && p.(*versions).visible {
+		m.settled.Store(uid, p)
+		return
+	}
+	m.settled.Delete(uid)
+}
+
+// Settled reports whether a cached object at rv is as the last finished reconcile left it, so
+// that the reconcile its own write's event asks for can be skipped. It answers true once: later
+// reconciles of the same version (a resync that found Kafka drifted) run. When rv is the last
+// version that reconcile wrote, the cache has caught up and the remembered status is dropped.
+func (m *Memo[S]) Settled(uid types.UID, rv string) bool {
+	s, ok := m.settled.LoadAndDelete(uid)
+	if !ok {
+		return false
+	}
+	rvs := s.(*versions).rvs
+	if len(rvs) > 0 && rvs[len(rvs)-1] == rv {
+		m.written.Delete(uid)
+	}
+	return slices.Contains(rvs, rv)
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"slices"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -136,148 +134,6 @@ func fill[T any](n int, err error) ([]T, []error) {
 		errs[i] = err
 	}
 	return make([]T, n), errs
-}
-
-// metadata asks a broker for the topics' metadata. kadm's Metadata answers from the client's
-// cache (up to 5s old), which still says a topic we just created does not exist — the next
-// reconcile would create it again and fail with TOPIC_ALREADY_EXISTS until the cache expired.
-func (a *Admin) metadata(ctx context.Context, topics []string) (kadm.Metadata, error) {
-	req := kmsg.NewPtrMetadataRequest()
-	for _, t := range topics {
-		rt := kmsg.NewMetadataRequestTopic()
-		rt.Topic = kmsg.StringPtr(t)
-		req.Topics = append(req.Topics, rt)
-	}
-	resp, err := a.requestMetadata(ctx, req)
-	if err != nil {
-		return kadm.Metadata{}, err
-	}
-	md := kadm.Metadata{Topics: kadm.TopicDetails{}}
-	for _, b := range resp.Brokers {
-		md.Brokers = append(md.Brokers, kadm.BrokerDetail{NodeID: b.NodeID, Host: b.Host, Port: b.Port, Rack: b.Rack})
-	}
-	for _, t := range resp.Topics {
-		if t.Topic == nil {
-			continue
-		}
-		td := kadm.TopicDetail{Topic: *t.Topic, ID: t.TopicID, IsInternal: t.IsInternal, Err: kerr.ErrorForCode(t.ErrorCode),
-			Partitions: kadm.PartitionDetails{}}
-		for _, p := range t.Partitions {
-			td.Partitions[p.Partition] = kadm.PartitionDetail{Topic: *t.Topic, Partition: p.Partition, Leader: p.Leader,
-				Replicas: p.Replicas, ISR: p.ISR, Err: kerr.ErrorForCode(p.ErrorCode)}
-		}
-		md.Topics[*t.Topic] = td
-	}
-	return md, nil
-}
-
-// requestMetadata sends req to one known broker directly, falling back to the client (which
-// picks a broker and retries) when none is known yet or that one fails. A Metadata request sent
-// through the client also fills kgo's metadata cache with every topic in the answer — a cache
-// only producing and consuming use, which held ~14 MB after a resync of 10,000 topics.
-func (a *Admin) requestMetadata(ctx context.Context, req *kmsg.MetadataRequest) (*kmsg.MetadataResponse, error) {
-	if brokers := a.client.DiscoveredBrokers(); len(brokers) > 0 {
-		if resp, err := brokers[rand.IntN(len(brokers))].Request(ctx, req); err == nil {
-			return resp.(*kmsg.MetadataResponse), nil
-		}
-	}
-	return req.RequestWith(ctx, a.client)
-}
-
-// topicConfigs returns the dynamic configs (those set on the topic, not inherited) of each
-// topic Kafka described; a topic Kafka could not describe has an error instead. It asks
-// without synonyms or documentation, which are most of a DescribeConfigs answer and unused, and
-// for at most 1,000 topics a request, which bounds the memory one answer takes.
-func (a *Admin) topicConfigs(ctx context.Context, topics []string) (map[string]map[string]string, map[string]error, error) {
-	configs := make(map[string]map[string]string, len(topics))
-	failed := map[string]error{}
-	for chunk := range slices.Chunk(topics, maxBatch) {
-		if err := a.topicConfigsChunk(ctx, chunk, configs, failed); err != nil {
-			return nil, nil, err
-		}
-	}
-	return configs, failed, nil
-}
-
-func (a *Admin) topicConfigsChunk(ctx context.Context, topics []string, configs map[string]map[string]string, failed map[string]error) error {
-	req := kmsg.NewPtrDescribeConfigsRequest()
-	for _, t := range topics {
-		r := kmsg.NewDescribeConfigsRequestResource()
-		r.ResourceType, r.ResourceName = kmsg.ConfigResourceTypeTopic, t
-		req.Resources = append(req.Resources, r)
-	}
-	for _, shard := range a.client.RequestSharded(ctx, req) {
-		if shard.Err != nil {
-			return shard.Err
-		}
-		for _, r := range shard.Resp.(*kmsg.DescribeConfigsResponse).Resources {
-			if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
-				if errors.Is(err, kerr.TopicAuthorizationFailed) || errors.Is(err, kerr.ClusterAuthorizationFailed) {
-					return err
-				}
-				failed[r.ResourceName] = fmt.Errorf("%w%s", err, message(r.ErrorMessage))
-				continue
-			}
-			m := map[string]string{}
-			for _, c := range r.Configs {
-				if c.Source == kmsg.ConfigSourceDynamicTopicConfig && c.Value != nil {
-					m[c.Name] = *c.Value
-				}
-			}
-			configs[r.ResourceName] = m
-		}
-	}
-	return nil
-}
-
-func (a *Admin) describeBatch(ctx context.Context, names []string) ([]Topic, []error) {
-	md, err := a.metadata(ctx, unique(names))
-	if err != nil {
-		return fill[Topic](len(names), fmt.Errorf("describing topics: %w", err))
-	}
-	var existing []string
-	for _, n := range unique(names) {
-		if d, ok := md.Topics[n]; ok && d.Err == nil {
-			existing = append(existing, n)
-		}
-	}
-	var configs map[string]map[string]string
-	var failed map[string]error
-	if len(existing) > 0 {
-		if configs, failed, err = a.topicConfigs(ctx, existing); err != nil {
-			return fill[Topic](len(names), fmt.Errorf("describing topic configs: %w", err))
-		}
-	}
-	brokers := make([]int32, 0, len(md.Brokers))
-	for _, b := range md.Brokers {
-		brokers = append(brokers, b.NodeID)
-	}
-	slices.Sort(brokers)
-	outs := make([]Topic, len(names))
-	errs := make([]error, len(names))
-	for i, n := range names {
-		d, ok := md.Topics[n]
-		switch {
-		case !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition):
-			outs[i] = Topic{Name: n}
-		case d.Err != nil:
-			errs[i] = fmt.Errorf("describing topic %s: %w", n, d.Err)
-		default:
-			t := Topic{Name: n, ID: d.ID.String(), Exists: true, Partitions: int32(len(d.Partitions)), Configs: configs[n],
-				Assignment: make(map[int32][]int32, len(d.Partitions)), Leaders: make(map[int32]int32, len(d.Partitions)), Brokers: brokers}
-			for p, pd := range d.Partitions {
-				t.Assignment[p], t.Leaders[p] = pd.Replicas, pd.Leader
-			}
-			if p, ok := d.Partitions[0]; ok {
-				t.Replicas = int32(len(p.Replicas))
-			}
-			if _, ok := configs[n]; !ok {
-				errs[i] = fmt.Errorf("describing the configs of topic %s: %w", n, orNoAnswer(failed[n]))
-			}
-			outs[i] = t
-		}
-	}
-	return outs, errs
 }
 
 func (a *Admin) createBatch(ctx context.Context, ts []NewTopic) ([]string, []error) {
@@ -412,13 +268,6 @@ func perTopic[R any](topics []string, results []R, what string, read func(R) (st
 	return errs
 }
 
-func orNoAnswer(err error) error {
-	if err == nil {
-		return errors.New("no answer")
-	}
-	return err
-}
-
 func message(m *string) string {
 	if m == nil || *m == "" {
 		return ""
@@ -445,25 +294,4 @@ func (a *Admin) List(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("listing topics: %w", err)
 	}
 	return td.Names(), nil
-}
-
-// Snapshot describes the given topics with one Metadata request and one DescribeConfigs request
-// per 1,000 topics, for resyncs: comparing every resource with it finds the few that need a
-// reconcile, so an idle cluster costs one Metadata request per resync. Topics that could not be
-// described are returned apart, so that only they are retried one by one.
-func (a *Admin) Snapshot(ctx context.Context, names []string) (map[string]Topic, map[string]error) {
-	out := make(map[string]Topic, len(names))
-	failed := map[string]error{}
-	if len(names) == 0 {
-		return out, failed
-	}
-	topics, errs := a.describeBatch(ctx, names)
-	for i, t := range topics {
-		if errs[i] != nil {
-			failed[names[i]] = errs[i]
-			continue
-		}
-		out[names[i]] = t
-	}
-	return out, failed
 }

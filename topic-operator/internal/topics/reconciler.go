@@ -80,9 +80,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 		return controller.Result{}, err
 	}
 	kt := obj.(*v1beta1.KafkaTopic)
-	if r.memo.Stale(kt.UID, kt.ResourceVersion) {
+	// Skip versions our writes replaced, and the version our last reconcile left (the watch
+	// event of its finalizer patch asks for a reconcile that would find nothing to do).
+	if r.memo.Stale(kt.UID, kt.ResourceVersion) || r.memo.Settled(kt.UID, kt.ResourceVersion) {
 		return controller.Result{}, nil
 	}
+	res, err := r.reconcile(ctx, kt)
+	r.memo.Finish(kt.UID, err == nil && res == (controller.Result{}))
+	return res, err
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, kt *v1beta1.KafkaTopic) (controller.Result, error) {
+	var err error
 	name := TopicName(kt)
 	logger := klog.FromContext(ctx).WithValues("topic", name)
 	ctx = klog.NewContext(ctx, logger)
@@ -282,6 +291,7 @@ func (r *Reconciler) patchFinalizer(ctx context.Context, kt *v1beta1.KafkaTopic,
 	patched, wrote, err := finalizers.Set(ctx, kt, FinalizerName, add, r.Client.KafkaplaneV1beta1().KafkaTopics(kt.Namespace).Patch, r.Opts.FieldManager)
 	if wrote {
 		r.memo.Supersede(kt.UID, kt.ResourceVersion)
+		r.memo.Wrote(kt.UID, patched.ResourceVersion, true)
 	}
 	return patched, err
 }
@@ -316,6 +326,7 @@ func (r *Reconciler) statusWith(ctx context.Context, kt *v1beta1.KafkaTopic, nam
 	}
 	conditions.Set(&next.Conditions, conditions.Ready(kt.Generation, ready, reason, msg))
 	if sameStatus(next, kt.Status) {
+		r.memo.ForgetWritten(kt.UID) // the cache shows it: no need to remember
 		return nil
 	}
 	if prev, ok := r.memo.Written(kt.UID); ok && sameStatus(next, prev) {
@@ -325,7 +336,7 @@ func (r *Reconciler) statusWith(ctx context.Context, kt *v1beta1.KafkaTopic, nam
 	if err != nil {
 		return fmt.Errorf("status of %s/%s: %w", kt.Namespace, kt.Name, err)
 	}
-	_, err = r.Client.KafkaplaneV1beta1().KafkaTopics(kt.Namespace).Patch(ctx, kt.Name, types.MergePatchType, body,
+	updated, err := r.Client.KafkaplaneV1beta1().KafkaTopics(kt.Namespace).Patch(ctx, kt.Name, types.MergePatchType, body,
 		metav1.PatchOptions{FieldManager: r.Opts.FieldManager}, "status")
 	if apierrors.IsNotFound(err) {
 		r.memo.Forget(kt.UID)
@@ -336,6 +347,7 @@ func (r *Reconciler) statusWith(ctx context.Context, kt *v1beta1.KafkaTopic, nam
 	}
 	r.memo.StoreWritten(kt.UID, next)
 	r.memo.Supersede(kt.UID, kt.ResourceVersion)
+	r.memo.Wrote(kt.UID, updated.ResourceVersion, false)
 	return nil
 }
 

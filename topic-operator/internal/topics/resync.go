@@ -1,6 +1,7 @@
 package topics
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 type Resync struct {
 	Topics *informers.Multi
 	Admin  interface {
-		Snapshot(context.Context, []string) (map[string]kafka.Topic, map[string]error)
+		Snapshot(ctx context.Context, names []string, fn func(name string, t kafka.Topic, err error))
 	}
 	LeaveAlone []string
 	Timeout    time.Duration
@@ -34,7 +35,8 @@ func (r *Resync) Keys() ([]controller.Key, error) {
 		return nil, err
 	}
 	var keys []controller.Key
-	var check []*v1beta1.KafkaTopic
+	// Resources to compare with Kafka, by topic name (two resources can claim one topic).
+	byName := map[string][]*v1beta1.KafkaTopic{}
 	var names []string
 	for _, o := range objs {
 		kt := o.(*v1beta1.KafkaTopic)
@@ -45,8 +47,10 @@ func (r *Resync) Keys() ([]controller.Key, error) {
 			keys = append(keys, key)
 		case kt.Annotations[v1beta1.AnnotationManaged] == "false", kt.Annotations[v1beta1.AnnotationPauseReconciliation] == "true", Internal(name):
 		default:
-			check = append(check, kt)
-			names = append(names, name)
+			if byName[name] == nil {
+				names = append(names, name)
+			}
+			byName[name] = append(byName[name], kt)
 		}
 	}
 	timeout := r.Timeout
@@ -55,17 +59,21 @@ func (r *Resync) Keys() ([]controller.Key, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	snap, failed := r.Admin.Snapshot(ctx, names)
-	for name, err := range failed {
-		klog.Background().Error(err, "Resync could not describe topics; reconciling them one by one", "failed", len(failed), "example", name)
-		break
-	}
-	for _, kt := range check {
-		key := controller.Key{Namespace: kt.Namespace, Name: kt.Name}
-		name := TopicName(kt)
-		if _, bad := failed[name]; bad || Drifted(kt, snap[name], r.LeaveAlone) {
-			keys = append(keys, key)
+	failed := 0
+	var firstErr error
+	r.Admin.Snapshot(ctx, names, func(name string, t kafka.Topic, err error) {
+		if err != nil {
+			failed++
+			firstErr = cmp.Or(firstErr, err)
 		}
+		for _, kt := range byName[name] {
+			if err != nil || Drifted(kt, t, r.LeaveAlone) {
+				keys = append(keys, controller.Key{Namespace: kt.Namespace, Name: kt.Name})
+			}
+		}
+	})
+	if failed > 0 {
+		klog.Background().Error(firstErr, "Resync could not describe topics; reconciling them one by one", "failed", failed)
 	}
 	return keys, nil
 }
