@@ -242,10 +242,13 @@ func (b *runner) operator(ctx context.Context, n int, dir string) (time.Duration
 		return 0, err
 	}
 	const resync = 10 * time.Second
-	p, err := localcluster.StartProcess("bench-topic-operator-"+strconv.Itoa(n), dir, bench.OperatorEnv(), b.bin,
-		"--kubeconfig="+b.e.Cluster.Kubeconfig, "--watch-namespaces="+ns, "--resource-labels=kafkaplane.io/cluster=bench",
-		"--bootstrap-servers="+b.kf.Bootstrap(), "--leader-elect=false", fmt.Sprintf("--http-address=127.0.0.1:%d", port),
-		"--resync-period="+resync.String(), "--log-level=ERROR", "--profiling")
+	args := []string{"--kubeconfig=" + b.e.Cluster.Kubeconfig, "--watch-namespaces=" + ns, "--resource-labels=kafkaplane.io/cluster=bench",
+		"--bootstrap-servers=" + b.kf.Bootstrap(), "--leader-elect=false", fmt.Sprintf("--http-address=127.0.0.1:%d", port),
+		"--resync-period=" + resync.String(), "--log-level=ERROR", "--profiling"}
+	if w := os.Getenv("BENCH_WORKERS"); w != "" {
+		args = append(args, "--workers="+w)
+	}
+	p, err := localcluster.StartProcess("bench-topic-operator-"+strconv.Itoa(n), dir, bench.OperatorEnv(), b.bin, args...)
 	if err != nil {
 		return 0, err
 	}

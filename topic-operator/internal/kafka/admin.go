@@ -122,6 +122,9 @@ func (a *Admin) CreatePartitions(ctx context.Context, c PartitionsChange) error 
 	return err
 }
 
+// AlreadyExists reports whether err says the topic to create exists already.
+func AlreadyExists(err error) bool { return errors.Is(err, kerr.TopicAlreadyExists) }
+
 // Delete deletes a topic; a topic that does not exist counts as deleted.
 func (a *Admin) Delete(ctx context.Context, name string) error {
 	_, err := a.del.Do(ctx, name)

@@ -81,8 +81,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 	}
 	kt := obj.(*v1beta1.KafkaTopic)
 	// Skip versions our writes replaced, and the version our last reconcile left (the watch
-	// event of its finalizer patch asks for a reconcile that would find nothing to do).
-	if r.memo.Stale(kt.UID, kt.ResourceVersion) || r.memo.Settled(kt.UID, kt.ResourceVersion) {
+	// event of its finalizer patch asks for a reconcile that would find nothing to do). Both
+	// are asked: Settled answers once, and must not linger to skip a later resync's reconcile.
+	stale := r.memo.Stale(kt.UID, kt.ResourceVersion)
+	if settled := r.memo.Settled(kt.UID, kt.ResourceVersion); stale || settled {
 		return controller.Result{}, nil
 	}
 	res, err := r.reconcile(ctx, kt)
@@ -132,21 +134,27 @@ func (r *Reconciler) reconcile(ctx context.Context, kt *v1beta1.KafkaTopic) (con
 		return controller.Result{}, err
 	}
 
+	// A resource that never had a topic most likely names a new one: create it straight away,
+	// without describing it first (a Kafka round trip per new topic). If the topic exists after
+	// all (made with Kafka tools, or our status write was lost), describing it takes over below.
+	if kt.Status.TopicID == "" {
+		id, err := r.create(ctx, kt, name)
+		switch {
+		case err == nil:
+			return controller.Result{}, r.status(ctx, kt, name, id, metav1.ConditionTrue, v1beta1.ReasonReady, "")
+		case !kafka.AlreadyExists(err):
+			return controller.Result{}, r.kafkaError(ctx, kt, name, err)
+		}
+	}
 	topic, err := r.Admin.Describe(ctx, name)
 	if err != nil {
 		return controller.Result{}, r.kafkaError(ctx, kt, name, err)
 	}
 	id := topic.ID
 	if !topic.Exists {
-		cfg := map[string]string{}
-		for k, v := range kt.Spec.Config {
-			cfg[k] = v.String()
-		}
-		id, err = r.Admin.Create(ctx, kafka.NewTopic{Name: name, Partitions: orDefault(kt.Spec.Partitions), Replicas: orDefault(kt.Spec.Replicas), Configs: cfg})
-		if err != nil {
+		if id, err = r.create(ctx, kt, name); err != nil {
 			return controller.Result{}, r.kafkaError(ctx, kt, name, err)
 		}
-		logger.Info("Created topic")
 		return controller.Result{}, r.status(ctx, kt, name, id, metav1.ConditionTrue, v1beta1.ReasonReady, "")
 	}
 
@@ -190,6 +198,19 @@ func (r *Reconciler) reconcile(ctx context.Context, kt *v1beta1.KafkaTopic) (con
 		r.Recorder.Eventf(kt, nil, corev1.EventTypeNormal, reason, "Update", "topic %s: %s", name, strings.Join(changed, "; "))
 	}
 	return res, r.statusWith(ctx, kt, name, id, metav1.ConditionTrue, v1beta1.ReasonReady, "", rc)
+}
+
+// create creates the resource's topic and returns its ID.
+func (r *Reconciler) create(ctx context.Context, kt *v1beta1.KafkaTopic, name string) (string, error) {
+	cfg := make(map[string]string, len(kt.Spec.Config))
+	for k, v := range kt.Spec.Config {
+		cfg[k] = v.String()
+	}
+	id, err := r.Admin.Create(ctx, kafka.NewTopic{Name: name, Partitions: orDefault(kt.Spec.Partitions), Replicas: orDefault(kt.Spec.Replicas), Configs: cfg})
+	if err == nil {
+		klog.FromContext(ctx).Info("Created topic")
+	}
+	return id, err
 }
 
 // reassignmentPoll is how often a replication-factor change in progress is looked at.
