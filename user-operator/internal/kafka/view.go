@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,13 +23,46 @@ type view struct {
 	loaded bool
 	// at is when the view was last described.
 	at     time.Time
-	acls   map[string]map[ACL]struct{}
+	acls   map[string][]binding
 	quotas map[string]map[string]float64
 	scram  map[string]bool
 }
 
+// binding is an ACL binding without its principal, which is the view's key: 20,000 users with
+// three bindings each are 60,000 of them, so they are kept small (a slice per principal, not a
+// set; the host "*" shared, not one copy per binding as the answer decodes it).
+type binding struct {
+	resourceName, host string
+	resourceType       kmsg.ACLResourceType
+	patternType        kmsg.ACLResourcePatternType
+	operation          kmsg.ACLOperation
+	permission         kmsg.ACLPermissionType
+}
+
+func bindingOf(a ACL) binding {
+	host := a.Host
+	if host == "*" {
+		host = "*" // the constant, not the decoded copy
+	}
+	return binding{resourceName: a.ResourceName, host: host, resourceType: a.ResourceType, patternType: a.PatternType,
+		operation: a.Operation, permission: a.Permission}
+}
+
+func (b binding) acl(principal string) ACL {
+	return ACL{Principal: principal, ResourceType: b.resourceType, ResourceName: b.resourceName, PatternType: b.patternType,
+		Host: b.host, Operation: b.operation, Permission: b.permission}
+}
+
+// addBinding adds a's binding to acls unless it is there.
+func addBinding(acls map[string][]binding, a ACL) {
+	b := bindingOf(a)
+	if !slices.Contains(acls[a.Principal], b) {
+		acls[a.Principal] = append(acls[a.Principal], b)
+	}
+}
+
 // describe reads everything the view holds with three requests.
-func describe(ctx context.Context, client *kgo.Client, adm *kadm.Client, managed func(user string) bool) (acls map[string]map[ACL]struct{}, quotas map[string]map[string]float64, scram map[string]bool, err error) {
+func describe(ctx context.Context, client *kgo.Client, adm *kadm.Client, managed func(user string) bool) (acls map[string][]binding, quotas map[string]map[string]float64, scram map[string]bool, err error) {
 	keep := func(user string) bool { return managed == nil || managed(user) }
 	req := kmsg.NewPtrDescribeACLsRequest()
 	req.ResourceType = kmsg.ACLResourceTypeAny
@@ -42,18 +76,14 @@ func describe(ctx context.Context, client *kgo.Client, adm *kadm.Client, managed
 	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
 		return nil, nil, nil, fmt.Errorf("describing ACLs: %w", err)
 	}
-	acls = map[string]map[ACL]struct{}{}
+	acls = map[string][]binding{}
 	for _, r := range resp.Resources {
 		for _, b := range r.ACLs {
 			if user, ok := strings.CutPrefix(b.Principal, "User:"); !ok || !keep(user) {
 				continue
 			}
-			a := ACL{Principal: b.Principal, ResourceType: r.ResourceType, ResourceName: r.ResourceName,
-				PatternType: r.ResourcePatternType, Host: b.Host, Operation: b.Operation, Permission: b.PermissionType}
-			if acls[a.Principal] == nil {
-				acls[a.Principal] = map[ACL]struct{}{}
-			}
-			acls[a.Principal][a] = struct{}{}
+			addBinding(acls, ACL{Principal: b.Principal, ResourceType: r.ResourceType, ResourceName: r.ResourceName,
+				PatternType: r.ResourcePatternType, Host: b.Host, Operation: b.Operation, Permission: b.PermissionType})
 		}
 	}
 
@@ -91,7 +121,7 @@ func describe(ctx context.Context, client *kgo.Client, adm *kadm.Client, managed
 	return acls, quotas, scram, nil
 }
 
-func (v *view) replace(acls map[string]map[ACL]struct{}, quotas map[string]map[string]float64, scram map[string]bool) {
+func (v *view) replace(acls map[string][]binding, quotas map[string]map[string]float64, scram map[string]bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.acls, v.quotas, v.scram, v.loaded, v.at = acls, quotas, scram, true, time.Now()
@@ -107,8 +137,8 @@ func (v *view) principalACLs(principal string) []ACL {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	out := make([]ACL, 0, len(v.acls[principal]))
-	for a := range v.acls[principal] {
-		out = append(out, a)
+	for _, b := range v.acls[principal] {
+		out = append(out, b.acl(principal))
 	}
 	SortACLs(out)
 	return out
@@ -130,10 +160,7 @@ func (v *view) aclsCreated(acls []ACL) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, a := range acls {
-		if v.acls[a.Principal] == nil {
-			v.acls[a.Principal] = map[ACL]struct{}{}
-		}
-		v.acls[a.Principal][a] = struct{}{}
+		addBinding(v.acls, a)
 	}
 }
 
@@ -141,9 +168,12 @@ func (v *view) aclsDeleted(acls []ACL) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, a := range acls {
-		delete(v.acls[a.Principal], a)
-		if len(v.acls[a.Principal]) == 0 {
+		b := bindingOf(a)
+		rest := slices.DeleteFunc(v.acls[a.Principal], func(have binding) bool { return have == b })
+		if len(rest) == 0 {
 			delete(v.acls, a.Principal)
+		} else {
+			v.acls[a.Principal] = rest
 		}
 	}
 }
