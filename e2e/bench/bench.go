@@ -122,6 +122,23 @@ func PeakRSS(pid int) string {
 	return "?"
 }
 
+// RSSBreakdown is a process's current anonymous and file-backed resident memory (the binary's
+// pages are file-backed), for BENCH_DEBUG.
+func RSSBreakdown(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "?"
+	}
+	var parts []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && (f[0] == "RssAnon:" || f[0] == "RssFile:" || f[0] == "VmRSS:") {
+			kb, _ := strconv.Atoi(f[1])
+			parts = append(parts, fmt.Sprintf("%s %d MiB", strings.TrimSuffix(f[0], ":"), kb/1024))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 // CPUSeconds is the user+system CPU time a process has used so far.
 func CPUSeconds(pid int) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -221,7 +238,7 @@ func CPUProfile(port int, d time.Duration, path string) {
 
 // HeapProfile saves the operator's heap profile to path.
 func HeapProfile(port int, path string) {
-	save(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap", port), path)
+	save(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/heap?gc=1", port), path)
 }
 
 // save writes what url serves to path.
@@ -262,6 +279,9 @@ func KeepLog(p *localcluster.Process) {
 		return
 	}
 	b, err := os.ReadFile(p.LogFile)
+	if err == nil {
+		err = os.MkdirAll(dir, 0o755)
+	}
 	if err == nil {
 		err = os.WriteFile(filepath.Join(dir, p.Name+".log"), b, 0o644)
 	}

@@ -28,7 +28,8 @@ type Key = cache.ObjectName
 // Result tells the runner what to do after a successful reconcile.
 type Result struct {
 	// RequeueAfter > 0 reconciles the key again after that long (e.g. before a certificate
-	// expires); the backoff of earlier failures is forgotten.
+	// expires), or at the next resync if that comes first; the backoff of earlier failures is
+	// forgotten.
 	RequeueAfter time.Duration
 }
 
@@ -180,7 +181,11 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	case res.RequeueAfter > 0:
 		outcome = "requeue"
 		c.queue.Forget(key)
-		c.queue.AddAfter(key, res.RequeueAfter)
+		// A resync that comes first reconciles the key anyway, so no timer is held for it
+		// (user certificates due in months would otherwise cost one timer per user).
+		if c.opts.ResyncPeriod == 0 || res.RequeueAfter < c.opts.ResyncPeriod {
+			c.queue.AddAfter(key, res.RequeueAfter)
+		}
 	default:
 		c.queue.Forget(key)
 	}

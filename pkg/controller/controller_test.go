@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"k8s.io/client-go/util/workqueue"
 
 	"github.com/kafkaplane/kafkaplane/pkg/metrics"
 )
@@ -135,6 +136,52 @@ func TestRequeueAfter(t *testing.T) {
 	ts := rec.times(key)
 	if d := ts[1].Sub(ts[0]); d < 50*time.Millisecond {
 		t.Errorf("requeued after %v, want at least 50ms", d)
+	}
+}
+
+// delays records the delays of AddAfter.
+type delays struct {
+	workqueue.TypedRateLimitingInterface[Key]
+	mu    sync.Mutex
+	added []time.Duration
+}
+
+func (d *delays) AddAfter(key Key, after time.Duration) {
+	d.mu.Lock()
+	d.added = append(d.added, after)
+	d.mu.Unlock()
+	d.TypedRateLimitingInterface.AddAfter(key, after)
+}
+
+func (d *delays) get() []time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]time.Duration(nil), d.added...)
+}
+
+func TestRequeueAfterTheNextResyncHoldsNoTimer(t *testing.T) {
+	keys := []Key{{Namespace: "ns", Name: "soon"}, {Namespace: "ns", Name: "later"}}
+	rec := newRecorder(func(key Key, _ int) (Result, error) {
+		if key.Name == "soon" {
+			return Result{RequeueAfter: time.Minute}, nil
+		}
+		return Result{RequeueAfter: 2 * time.Hour}, nil
+	})
+	c, err := New(Options{Name: "test", Reconciler: rec, ResyncPeriod: time.Hour,
+		ListKeys: func() ([]Key, error) { return keys, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &delays{TypedRateLimitingInterface: c.queue}
+	c.queue = d
+	stop := run(t, c)
+	for _, k := range keys {
+		c.EnqueueKey(k)
+	}
+	waitFor(t, "both reconciled", func() bool { return len(rec.times(keys[0])) == 1 && len(rec.times(keys[1])) == 1 })
+	stop() // waits for the workers, which add timers before they return
+	if got := d.get(); len(got) != 1 || got[0] != time.Minute {
+		t.Errorf("timers %v, want only the 1m one: the resync reconciles the other first", got)
 	}
 }
 

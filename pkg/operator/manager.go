@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
@@ -72,7 +71,7 @@ func NewManager(o *Options, cfg *rest.Config, reg *metrics.Registry) (*Manager, 
 	m.KafkaplaneInformers = informers.NewPerNamespace(ns, func(namespace string) kpinformers.SharedInformerFactory {
 		return kpinformers.NewSharedInformerFactoryWithOptions(kp, 0,
 			kpinformers.WithNamespace(namespace), kpinformers.WithTransform(informers.StripManagedFields),
-			kpinformers.WithTweakListOptions(func(lo *metav1.ListOptions) { lo.LabelSelector = o.ResourceLabels }))
+			kpinformers.WithTweakListOptions(m.tweakResources))
 	})
 	m.KubeInformers = informers.NewPerNamespace(ns, func(namespace string) kubeinformers.SharedInformerFactory {
 		return kubeinformers.NewSharedInformerFactoryWithOptions(kube, 0,

@@ -1,9 +1,13 @@
 package operator
 
 import (
+	"time"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kubeinformers "k8s.io/client-go/informers"
+	coreinformers "k8s.io/client-go/informers/core/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 
@@ -34,8 +38,11 @@ func (m *Manager) OwnedSecrets(labelSelector string, transform cache.TransformFu
 	m.mu.Lock()
 	m.labelled = append(m.labelled, p)
 	m.mu.Unlock()
-	return informers.ForResource(p, func(f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
-		return f.Core().V1().Secrets().Informer()
+	tweak := func(o *metav1.ListOptions) { o.LabelSelector = labelSelector }
+	return informers.ForResourceIn(p, func(ns string, f kubeinformers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.InformerFor(&corev1.Secret{}, func(c kubernetes.Interface, resync time.Duration) cache.SharedIndexInformer {
+			return coreinformers.NewFilteredSecretInformer(c, ns, resync, informers.IndexersIn(ns), tweak)
+		})
 	})
 }
 

@@ -5,18 +5,27 @@ package ownwrites
 
 import (
 	"slices"
+	"strconv"
 	"sync"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 )
 
 // Memo holds, per object UID, the last status written (S) and the resourceVersions our writes
 // superseded. Safe for concurrent use.
 type Memo[S any] struct {
-	written    sync.Map // types.UID → S
+	written    sync.Map // types.UID → *writtenStatus[S]
 	superseded sync.Map // types.UID → []string
 	pending    sync.Map // types.UID → *versions: written by the reconcile in progress
 	settled    sync.Map // types.UID → *versions: written by the last reconcile that finished
+}
+
+// writtenStatus is a status we wrote and the resourceVersion the write produced.
+type writtenStatus[S any] struct {
+	status S
+	rv     string
 }
 
 // versions are resourceVersions our writes produced, in order; visible says whether one of
@@ -56,11 +65,56 @@ func (m *Memo[S]) Written(uid types.UID) (S, bool) {
 		var zero S
 		return zero, false
 	}
-	return v.(S), true
+	return v.(*writtenStatus[S]).status, true
 }
 
-// StoreWritten records the status just written for uid.
-func (m *Memo[S]) StoreWritten(uid types.UID, s S) { m.written.Store(uid, s) }
+// StoreWritten records the status just written for uid, and the resourceVersion the write
+// produced.
+func (m *Memo[S]) StoreWritten(uid types.UID, s S, rv string) {
+	m.written.Store(uid, &writtenStatus[S]{status: s, rv: rv})
+}
+
+// Seen tells the memo that the cache shows version rv of uid: what was kept only until the
+// cache caught up is dropped now, not when the object is next reconciled (a status-only write
+// brings no reconcile, and the next resync can be minutes away while 20,000 new objects each
+// keep a status): superseded versions once rv is another one, the written status once rv is the
+// version that write produced or a later one.
+func (m *Memo[S]) Seen(uid types.UID, rv string) {
+	m.Stale(uid, rv)
+	if v, ok := m.written.Load(uid); ok && !OlderThan(rv, v.(*writtenStatus[S]).rv) {
+		m.written.CompareAndDelete(uid, v)
+	}
+}
+
+// Handler is an informer event handler that tells the memo what the cache shows (Seen) and
+// forgets deleted objects.
+func (m *Memo[S]) Handler() cache.ResourceEventHandler {
+	seen := func(obj any) {
+		if o, ok := obj.(metav1.Object); ok {
+			m.Seen(o.GetUID(), o.GetResourceVersion())
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { seen(obj) },
+		UpdateFunc: func(_, obj any) { seen(obj) },
+		DeleteFunc: func(obj any) {
+			if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = t.Obj
+			}
+			if o, ok := obj.(metav1.Object); ok {
+				m.Forget(o.GetUID())
+			}
+		},
+	}
+}
+
+// OlderThan compares resourceVersions as the integers etcd makes them; unparsable ones never
+// count as older, so a cache that shows them is believed.
+func OlderThan(a, b string) bool {
+	x, err1 := strconv.ParseUint(a, 10, 64)
+	y, err2 := strconv.ParseUint(b, 10, 64)
+	return err1 == nil && err2 == nil && x < y
+}
 
 // ForgetWritten drops the status remembered for uid, once the cache shows it (so that memory
 // does not grow with every object ever written).

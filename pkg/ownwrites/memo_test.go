@@ -1,10 +1,14 @@
 package ownwrites
 
-import "testing"
+import (
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
 
 func TestSettledOnceForTheVersionsWritten(t *testing.T) {
 	var m Memo[string]
-	m.StoreWritten("u", "status")
+	m.StoreWritten("u", "status", "3")
 	m.Wrote("u", "2", true)  // finalizer
 	m.Wrote("u", "3", false) // status
 	m.Finish("u", true)
@@ -54,5 +58,34 @@ func TestNotSettled(t *testing.T) {
 	}
 	if m.Settled("u", "2") {
 		t.Error("a newer version seen did not end the record")
+	}
+}
+
+func TestSeenDropsWhatTheCacheCaughtUpWith(t *testing.T) {
+	var m Memo[[]string] // statuses hold slices: not comparable
+	status := []string{"status"}
+	m.Supersede("u", "4")
+	m.StoreWritten("u", status, "6")
+
+	m.Seen("u", "4")
+	if !m.Stale("u", "4") {
+		t.Error("the superseded version was forgotten while the cache still showed it")
+	}
+	m.Seen("u", "5")
+	if _, ok := m.Written("u"); !ok {
+		t.Error("the written status was forgotten before the cache showed it")
+	}
+	if m.Stale("u", "4") {
+		t.Error("the superseded version is still remembered after the cache showed another")
+	}
+	m.Seen("u", "6")
+	if _, ok := m.Written("u"); ok {
+		t.Error("the written status is still remembered after the cache showed it")
+	}
+
+	m.StoreWritten("v", status, "8")
+	m.Handler().OnDelete(&metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{UID: "v", ResourceVersion: "7"}})
+	if _, ok := m.Written("v"); ok {
+		t.Error("a deleted object's status is still remembered")
 	}
 }

@@ -419,6 +419,7 @@ func (r *runner) operator(ctx context.Context, auth v1beta1.UserAuthenticationTy
 	}
 	if os.Getenv("BENCH_DEBUG") != "" {
 		fmt.Fprintf(os.Stderr, "writes by verb and code after the run:\n%s\n", bench.Breakdown(ctx, r.e.Kube, resources...))
+		fmt.Fprintf(os.Stderr, "operator memory after the run: %s\n", bench.RSSBreakdown(p.Pid()))
 	}
 	// Idle: two resync intervals with nothing to do.
 	time.Sleep(2*resync + time.Second)

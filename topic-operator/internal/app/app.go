@@ -82,6 +82,9 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 	if err := kts.AddEventHandler(ctl.SpecEventHandler()); err != nil {
 		return err
 	}
+	if err := kts.AddEventHandler(rec.MemoHandler()); err != nil {
+		return err
+	}
 	m.WaitFor(kts)
 	m.AddController(ctl)
 	m.AddRunnable(admin.Run)

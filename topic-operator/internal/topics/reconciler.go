@@ -372,7 +372,7 @@ func (r *Reconciler) statusWith(ctx context.Context, kt *v1beta1.KafkaTopic, nam
 	if err != nil {
 		return fmt.Errorf("updating the status of %s/%s: %w", kt.Namespace, kt.Name, err)
 	}
-	r.memo.StoreWritten(kt.UID, next)
+	r.memo.StoreWritten(kt.UID, next, updated.ResourceVersion)
 	r.memo.Supersede(kt.UID, kt.ResourceVersion)
 	r.memo.Wrote(kt.UID, updated.ResourceVersion, false)
 	return nil
@@ -405,3 +405,7 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// MemoHandler is the KafkaTopic informer's event handler that keeps the memory of our own writes
+// small: it drops what the cache has caught up with (ownwrites.Memo.Seen).
+func (r *Reconciler) MemoHandler() cache.ResourceEventHandler { return r.memo.Handler() }

@@ -69,6 +69,9 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 	admin := kafka.NewAdmin(kc, observe)
 
 	kus := m.KafkaUsers()
+	if err := kus.SetTransform(users.CacheTransform); err != nil {
+		return err
+	}
 	single := len(m.Namespaces) == 1
 	if err := kus.AddIndexers(users.IndexersFor(single)); err != nil {
 		return err
@@ -115,7 +118,13 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 	if err := kus.AddEventHandler(ctl.SpecEventHandler()); err != nil {
 		return err
 	}
+	if err := kus.AddEventHandler(rec.MemoHandler()); err != nil {
+		return err
+	}
 	if err := owned.AddEventHandler(ctl.OwnerHandler(v1beta1.KindKafkaUser)); err != nil {
+		return err
+	}
+	if err := owned.AddEventHandler(rec.SecretHandler()); err != nil {
 		return err
 	}
 	if err := meta.AddEventHandler(passwordSourceHandler(ctl, kus)); err != nil {

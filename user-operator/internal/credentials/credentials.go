@@ -1,7 +1,7 @@
 // Package credentials builds the contents of a KafkaUser's Secret: a certificate from the clients
 // CA (PEM and PKCS#12) for tls users, a password and JAAS line for SCRAM users. The Secret is the
-// only place a user's key or password lives: the operator's cache keeps a digest of the data,
-// never the data.
+// only place a user's key or password lives: the operator's cache keeps what the Secret's
+// annotations record and whether its data is intact, never the data (Cached).
 package credentials
 
 import (
@@ -12,8 +12,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kafkaplane/kafkaplane/pkg/pki"
 )
@@ -46,9 +44,6 @@ const (
 	// AnnotationPasswordSource is "<secret>/<key>@<resourceVersion>" of the Secret a SCRAM
 	// password was copied from, or "generated".
 	AnnotationPasswordSource = "kafkaplane.io/password-source"
-	// AnnotationObservedDigest exists only in the operator's cache: the digest of the data the
-	// cached object had before the data was dropped. It is never written to the API server.
-	AnnotationObservedDigest = "cache.kafkaplane.io/observed-data-digest"
 )
 
 // PasswordGenerated is the AnnotationPasswordSource of a password the operator generated.
@@ -72,39 +67,6 @@ func Digest(data map[string][]byte) string {
 		h.Write(data[k])
 	}
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// CacheTransform is the informer transform of user Secrets: it records the digest of the data
-// in AnnotationObservedDigest and drops the data, so that keys and passwords never sit in the
-// operator's memory; it also keeps only the annotations the reconciler reads and drops the
-// labels (the cache is already filtered by them), so 20,000 Secrets cost little.
-func CacheTransform(obj any) (any, error) {
-	s, ok := obj.(*corev1.Secret)
-	if !ok {
-		return obj, nil
-	}
-	ann := make(map[string]string, len(cachedAnnotations)+1)
-	for _, k := range cachedAnnotations {
-		if v, ok := s.Annotations[k]; ok {
-			ann[k] = v
-		}
-	}
-	ann[AnnotationObservedDigest] = Digest(s.Data)
-	s.Annotations = ann
-	s.Labels = nil
-	s.ManagedFields = nil
-	s.Data, s.StringData = nil, nil
-	return s, nil
-}
-
-// cachedAnnotations are the annotations of a user Secret that the reconciler reads.
-var cachedAnnotations = []string{AnnotationDigest, AnnotationNotBefore, AnnotationNotAfter, AnnotationValidityDays,
-	AnnotationPasswordSource, pki.AnnotationCertGeneration, pki.AnnotationKeyGeneration}
-
-// Intact reports whether a cached user Secret still holds the data the operator wrote.
-func Intact(cached *corev1.Secret) bool {
-	d := cached.Annotations[AnnotationDigest]
-	return d != "" && d == cached.Annotations[AnnotationObservedDigest]
 }
 
 // ClientsCA is the CA that signs user certificates, as read from its Secrets.
@@ -155,29 +117,25 @@ func TLS(ca *ClientsCA, user string, validityDays int32, now time.Time) (map[str
 
 // TLSDue says why a tls user's Secret must be re-issued, or "" when it is current: missing
 // annotations, a different validity, a renewed or replaced clients CA, or the renewal window.
-func TLSDue(ann map[string]string, ca *ClientsCA, validityDays, renewalDays int32, now time.Time) string {
-	notBefore, err1 := time.Parse(time.RFC3339, ann[AnnotationNotBefore])
-	notAfter, err2 := time.Parse(time.RFC3339, ann[AnnotationNotAfter])
+func TLSDue(iss Issued, ca *ClientsCA, validityDays, renewalDays int32, now time.Time) string {
 	switch {
-	case err1 != nil || err2 != nil:
+	case iss.NotBefore.IsZero() || iss.NotAfter.IsZero():
 		return "the Secret does not record its certificate's validity"
-	case ann[AnnotationValidityDays] != fmt.Sprint(validityDays):
+	case iss.ValidityDays != validityDays:
 		return fmt.Sprintf("the validity changed to %d days", validityDays)
-	case pki.ParseGeneration(ann, pki.AnnotationKeyGeneration) != ca.KeyGeneration:
+	case iss.KeyGeneration != ca.KeyGeneration:
 		return "the clients CA key was replaced"
-	case pki.ParseGeneration(ann, pki.AnnotationCertGeneration) != ca.CertGeneration:
+	case iss.CertGeneration != ca.CertGeneration:
 		return "the clients CA certificate was renewed"
-	case pki.NeedsRenewal(&x509.Certificate{NotBefore: notBefore, NotAfter: notAfter}, pki.Days(renewalDays), now):
-		return fmt.Sprintf("the certificate expires at %s", notAfter.Format(time.RFC3339))
+	case pki.NeedsRenewal(&x509.Certificate{NotBefore: iss.NotBefore, NotAfter: iss.NotAfter}, pki.Days(renewalDays), now):
+		return fmt.Sprintf("the certificate expires at %s", iss.NotAfter.Format(time.RFC3339))
 	}
 	return ""
 }
 
 // RenewAt is when a current tls user's certificate falls due.
-func RenewAt(ann map[string]string, renewalDays int32) time.Time {
-	notBefore, _ := time.Parse(time.RFC3339, ann[AnnotationNotBefore])
-	notAfter, _ := time.Parse(time.RFC3339, ann[AnnotationNotAfter])
-	return pki.RenewalTime(&x509.Certificate{NotBefore: notBefore, NotAfter: notAfter}, pki.Days(renewalDays))
+func RenewAt(iss Issued, renewalDays int32) time.Time {
+	return pki.RenewalTime(&x509.Certificate{NotBefore: iss.NotBefore, NotAfter: iss.NotAfter}, pki.Days(renewalDays))
 }
 
 // SCRAM returns the Secret data and annotations of a SCRAM-SHA-512 user.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/kafkaplane/kafkaplane/pkg/pki"
@@ -66,7 +68,7 @@ func TestTLSSecretContents(t *testing.T) {
 	if ann[AnnotationDigest] != Digest(data) || ann[pki.AnnotationCertGeneration] != "3" || ann[pki.AnnotationKeyGeneration] != "1" {
 		t.Errorf("annotations %v", ann)
 	}
-	if why := TLSDue(ann, ca, 30, 5, now); why != "" {
+	if why := TLSDue(ParseIssued(ann), ca, 30, 5, now); why != "" {
 		t.Errorf("a fresh certificate is due: %s", why)
 	}
 }
@@ -97,40 +99,51 @@ func TestTLSDue(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := TLSDue(ann, c.ca, c.validity, 5, c.at)
+			got := TLSDue(ParseIssued(ann), c.ca, c.validity, 5, c.at)
 			if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
 				t.Errorf("TLSDue = %q, want %q", got, c.want)
 			}
 		})
 	}
-	if got := TLSDue(map[string]string{}, ca, 30, 5, now); got == "" {
+	if got := TLSDue(ParseIssued(map[string]string{}), ca, 30, 5, now); got == "" {
 		t.Error("a Secret without annotations is not due")
 	}
 }
 
-func TestCacheTransformKeepsOnlyADigest(t *testing.T) {
+func TestCacheKeepsNoData(t *testing.T) {
 	data, ann := SCRAM("carol", "secret-password", PasswordGenerated)
 	s := &corev1.Secret{Data: data}
+	s.Name, s.Namespace, s.UID, s.ResourceVersion = "carol", "ns", "uid-1", "7"
+	s.Labels = map[string]string{"kafkaplane.io/kind": "KafkaUser"}
+	s.OwnerReferences = []metav1.OwnerReference{
+		{APIVersion: "v1", Kind: "ConfigMap", Name: "other", UID: "x"},
+		{APIVersion: "kafkaplane.io/v1beta1", Kind: "KafkaUser", Name: "carol", UID: "u", Controller: ptr.To(true)},
+	}
 	s.Annotations = ann
 	s.Annotations[corev1.LastAppliedConfigAnnotation] = "{...data...}"
 	obj, err := CacheTransform(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cached := obj.(*corev1.Secret)
-	if cached.Data != nil {
-		t.Error("the cached Secret still holds data")
+	cached := obj.(*Cached)
+	if cached.Annotations != nil || cached.Labels != nil {
+		t.Errorf("the cached Secret keeps annotations %v (last-applied-configuration holds the data) or labels", cached.Annotations)
 	}
-	if _, ok := cached.Annotations[corev1.LastAppliedConfigAnnotation]; ok {
-		t.Error("the cached Secret keeps last-applied-configuration (which holds the data)")
+	if !cached.Intact || cached.Digest != ann[AnnotationDigest] || cached.PasswordSource != PasswordGenerated {
+		t.Errorf("an untouched SCRAM Secret is cached as %+v", cached.Issued)
 	}
-	if !Intact(cached) {
-		t.Error("an untouched Secret is not intact")
+	if cached.Name != "carol" || cached.Namespace != "ns" || cached.UID != "uid-1" || cached.ResourceVersion != "7" {
+		t.Errorf("identity %+v", cached.ObjectMeta)
+	}
+	if ref := metav1.GetControllerOf(cached); ref == nil || ref.Name != "carol" || ref.UID != "u" || len(cached.OwnerReferences) != 1 {
+		t.Errorf("owners %+v, want only the controller", cached.OwnerReferences)
+	}
+	if _, ok := cached.DeepCopyObject().(*Cached); !ok {
+		t.Error("a copy is not a *Cached")
 	}
 	edited := &corev1.Secret{Data: map[string][]byte{KeyPassword: []byte("changed"), KeySASLJAAS: data[KeySASLJAAS]}}
 	edited.Annotations = map[string]string{AnnotationDigest: ann[AnnotationDigest]}
-	obj, _ = CacheTransform(edited)
-	if Intact(obj.(*corev1.Secret)) {
+	if Cache(edited).Intact {
 		t.Error("an edited Secret is intact")
 	}
 	extra := &corev1.Secret{Data: map[string][]byte{"extra": []byte("x")}}
@@ -138,9 +151,24 @@ func TestCacheTransformKeepsOnlyADigest(t *testing.T) {
 		extra.Data[k] = v
 	}
 	extra.Annotations = map[string]string{AnnotationDigest: ann[AnnotationDigest]}
-	obj, _ = CacheTransform(extra)
-	if !Intact(obj.(*corev1.Secret)) {
+	if !Cache(extra).Intact {
 		t.Error("a key added by someone else makes the Secret not intact")
+	}
+	if Cache(&corev1.Secret{Data: data}).Intact {
+		t.Error("a Secret without a recorded digest is intact")
+	}
+}
+
+func TestCachedTLSSecretRecordsTheCertificate(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	data, ann, err := TLS(testCA(t, now), "dave", 30, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Cache(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Annotations: ann}, Data: data})
+	want := Issued{NotBefore: c.NotBefore, NotAfter: now.Add(30 * 24 * time.Hour), ValidityDays: 30, CertGeneration: 3, KeyGeneration: 1}
+	if !c.Intact || c.Issued != want || c.NotBefore.IsZero() {
+		t.Errorf("cached %+v, want intact and %+v", c.Issued, want)
 	}
 }
 

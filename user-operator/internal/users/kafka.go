@@ -45,7 +45,7 @@ func (r *Reconciler) kafka(ctx context.Context, ku *v1beta1.KafkaUser, username 
 			if err := r.Admin.AlterSCRAM(ctx, kafka.SCRAMChange{User: username, Password: password}); err != nil {
 				return changes, err
 			}
-			r.scram.StoreWritten(ku.UID, cred.digest)
+			r.scram.StoreWritten(ku.UID, cred.digest, "")
 			logger.V(1).Info("Set the SCRAM-SHA-512 credential")
 			changes = append(changes, "set the SCRAM-SHA-512 credential")
 		}

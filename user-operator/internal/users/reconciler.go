@@ -65,8 +65,8 @@ type Reconciler struct {
 	Users *informers.Multi
 	// SingleNamespace: the operator watches one namespace, where a name is one user.
 	SingleNamespace bool
-	// Secrets caches the user Secrets this operator made, data replaced by a digest
-	// (credentials.CacheTransform).
+	// Secrets caches the user Secrets this operator made as *credentials.Cached (never their
+	// data).
 	Secrets *informers.Multi
 	// SecretsMetadata caches every Secret's metadata, for password sources.
 	SecretsMetadata *informers.Multi

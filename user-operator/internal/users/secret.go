@@ -5,17 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/ownership"
+	"github.com/kafkaplane/kafkaplane/pkg/ownwrites"
 	"github.com/kafkaplane/kafkaplane/pkg/pki"
 	"github.com/kafkaplane/kafkaplane/user-operator/internal/credentials"
 )
@@ -68,7 +69,7 @@ func (r *Reconciler) credentials(ctx context.Context, ku *v1beta1.KafkaUser) (cr
 	return credential{}, nil
 }
 
-func (r *Reconciler) tls(ctx context.Context, ku *v1beta1.KafkaUser, cached *corev1.Secret) (credential, error) {
+func (r *Reconciler) tls(ctx context.Context, ku *v1beta1.KafkaUser, cached *credentials.Cached) (credential, error) {
 	if !r.CA.HasSynced() {
 		return credential{}, errCANotSynced
 	}
@@ -89,13 +90,13 @@ func (r *Reconciler) tls(ctx context.Context, ku *v1beta1.KafkaUser, cached *cor
 	switch {
 	case cached == nil:
 		why = "the Secret does not exist"
-	case !credentials.Intact(cached):
+	case !cached.Intact:
 		why = "the Secret's data was changed by hand"
 	default:
-		why = credentials.TLSDue(cached.Annotations, ca, validity, renewal, r.now())
+		why = credentials.TLSDue(cached.Issued, ca, validity, renewal, r.now())
 	}
 	if why == "" {
-		return credential{secret: ku.Name, renewAt: credentials.RenewAt(cached.Annotations, renewal)}, nil
+		return credential{secret: ku.Name, renewAt: credentials.RenewAt(cached.Issued, renewal)}, nil
 	}
 	data, ann, err := credentials.TLS(ca, ku.Name, validity, r.now())
 	if err != nil {
@@ -104,11 +105,11 @@ func (r *Reconciler) tls(ctx context.Context, ku *v1beta1.KafkaUser, cached *cor
 	if err := r.writeSecret(ctx, ku, cached, data, ann); err != nil {
 		return credential{}, err
 	}
-	return credential{secret: ku.Name, renewAt: credentials.RenewAt(ann, renewal),
+	return credential{secret: ku.Name, renewAt: credentials.RenewAt(credentials.ParseIssued(ann), renewal),
 		change: fmt.Sprintf("issued a certificate valid until %s (%s)", ann[credentials.AnnotationNotAfter], why)}, nil
 }
 
-func (r *Reconciler) scramSecret(ctx context.Context, ku *v1beta1.KafkaUser, cached *corev1.Secret) (credential, error) {
+func (r *Reconciler) scramSecret(ctx context.Context, ku *v1beta1.KafkaUser, cached *credentials.Cached) (credential, error) {
 	source := credentials.PasswordGenerated
 	ref := (*v1beta1.SecretKeySelector)(nil)
 	if p := ku.Spec.Authentication.Password; p != nil {
@@ -124,13 +125,13 @@ func (r *Reconciler) scramSecret(ctx context.Context, ku *v1beta1.KafkaUser, cac
 	switch {
 	case cached == nil:
 		why = "the Secret does not exist"
-	case !credentials.Intact(cached):
+	case !cached.Intact:
 		why = "the Secret's data was changed by hand"
-	case cached.Annotations[credentials.AnnotationPasswordSource] != source:
+	case cached.PasswordSource != source:
 		why = "the password source changed"
 	}
 	if why == "" {
-		return credential{secret: ku.Name, scram: true, digest: cached.Annotations[credentials.AnnotationDigest]}, nil
+		return credential{secret: ku.Name, scram: true, digest: cached.Digest}, nil
 	}
 	var password string
 	if ref != nil {
@@ -175,29 +176,50 @@ func (r *Reconciler) readPassword(ctx context.Context, ku *v1beta1.KafkaUser, di
 	return string(s.Data[credentials.KeyPassword]), nil
 }
 
-// cachedSecret is the user's Secret as cached (data replaced by its digest), or nil. A Secret
-// we wrote that the cache does not show yet stands in for the cached one, so that a reconcile
-// racing the watch does not write (and issue a certificate) again.
-func (r *Reconciler) cachedSecret(ku *v1beta1.KafkaUser) *corev1.Secret {
-	var cached *corev1.Secret
+// cachedSecret is the user's Secret as cached, or nil. A Secret we wrote that the cache does not
+// show yet stands in for the cached one, so that a reconcile racing the watch does not write
+// (and issue a certificate) again.
+func (r *Reconciler) cachedSecret(ku *v1beta1.KafkaUser) *credentials.Cached {
+	var cached *credentials.Cached
 	if obj, ok, _ := r.Secrets.GetByKey(ku.Namespace, ku.Name); ok {
-		cached = obj.(*corev1.Secret)
+		cached = obj.(*credentials.Cached)
 	}
 	v, ok := r.written.Load(ku.UID)
 	if !ok {
 		return cached
 	}
 	w := v.(writtenSecret)
-	if r.now().Sub(w.at) > pendingFor || (cached != nil && !olderThan(cached.ResourceVersion, w.secret.ResourceVersion)) {
+	if r.now().Sub(w.at) > pendingFor || (cached != nil && !ownwrites.OlderThan(cached.ResourceVersion, w.secret.ResourceVersion)) {
 		r.written.Delete(ku.UID)
 		return cached
 	}
 	return w.secret
 }
 
+// SecretHandler is the user Secrets informer's event handler that drops the copy of a Secret we
+// wrote once the cache shows it (or a later version), rather than when its user is next
+// reconciled, which may be a resync period away: 20,000 new users would otherwise keep 20,000
+// copies until then.
+func (r *Reconciler) SecretHandler() cache.ResourceEventHandler {
+	seen := func(obj any) {
+		c, ok := obj.(*credentials.Cached)
+		if !ok {
+			return
+		}
+		ref := metav1.GetControllerOfNoCopy(c)
+		if ref == nil {
+			return
+		}
+		if v, ok := r.written.Load(ref.UID); ok && !ownwrites.OlderThan(c.ResourceVersion, v.(writtenSecret).secret.ResourceVersion) {
+			r.written.CompareAndDelete(ref.UID, v)
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{AddFunc: seen, UpdateFunc: func(_, obj any) { seen(obj) }}
+}
+
 // writtenSecret is a Secret we wrote (as the cache would hold it) and when.
 type writtenSecret struct {
-	secret *corev1.Secret
+	secret *credentials.Cached
 	at     time.Time
 }
 
@@ -205,18 +227,9 @@ type writtenSecret struct {
 // (a watch that relisted past our version never delivers it).
 const pendingFor = 30 * time.Second
 
-// olderThan compares resourceVersions as the integers etcd makes them; unparsable ones count
-// as caught up, so the cache is believed.
-func olderThan(a, b string) bool {
-	x, err1 := strconv.ParseUint(a, 10, 64)
-	y, err2 := strconv.ParseUint(b, 10, 64)
-	return err1 == nil && err2 == nil && x < y
-}
-
 // remember records a Secret just written.
 func (r *Reconciler) remember(ku *v1beta1.KafkaUser, s *corev1.Secret) {
-	obj, _ := credentials.CacheTransform(s)
-	r.written.Store(ku.UID, writtenSecret{secret: obj.(*corev1.Secret), at: r.now()})
+	r.written.Store(ku.UID, writtenSecret{secret: credentials.Cache(s), at: r.now()})
 }
 
 // madeFor reports whether s was made by this operator for a KafkaUser of ku's name (this one,
@@ -228,7 +241,7 @@ func madeFor(s *corev1.Secret, ku *v1beta1.KafkaUser) bool {
 // writeSecret creates the user's Secret, or patches the existing one: our keys and annotations
 // are set and stale ones removed; keys, labels and annotations others added stay. A Secret of
 // that name which this operator did not make is never overwritten.
-func (r *Reconciler) writeSecret(ctx context.Context, ku *v1beta1.KafkaUser, cached *corev1.Secret, data map[string][]byte, ann map[string]string) error {
+func (r *Reconciler) writeSecret(ctx context.Context, ku *v1beta1.KafkaUser, cached *credentials.Cached, data map[string][]byte, ann map[string]string) error {
 	labels := ownership.Labels(ku.Labels[v1beta1.LabelCluster], v1beta1.KindKafkaUser, ku.Name, SecretComponent)
 	annotations := map[string]string{}
 	if t := ku.Spec.Template; t != nil && t.Secret != nil && t.Secret.Metadata != nil {

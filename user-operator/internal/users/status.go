@@ -91,7 +91,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, ku *v1beta1.KafkaUser, nex
 	if err != nil {
 		return false, fmt.Errorf("status of %s/%s: %w", ku.Namespace, ku.Name, err)
 	}
-	_, err = r.Client.KafkaplaneV1beta1().KafkaUsers(ku.Namespace).Patch(ctx, ku.Name, types.MergePatchType, body,
+	patched, err := r.Client.KafkaplaneV1beta1().KafkaUsers(ku.Namespace).Patch(ctx, ku.Name, types.MergePatchType, body,
 		metav1.PatchOptions{FieldManager: r.Opts.FieldManager}, "status")
 	if apierrors.IsNotFound(err) {
 		r.memo.Forget(ku.UID)
@@ -100,7 +100,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, ku *v1beta1.KafkaUser, nex
 	if err != nil {
 		return false, fmt.Errorf("updating the status of %s/%s: %w", ku.Namespace, ku.Name, err)
 	}
-	r.memo.StoreWritten(ku.UID, next)
+	r.memo.StoreWritten(ku.UID, next, patched.ResourceVersion)
 	r.memo.Supersede(ku.UID, ku.ResourceVersion)
 	return true, nil
 }
@@ -116,3 +116,7 @@ func (r *Reconciler) patchFinalizer(ctx context.Context, ku *v1beta1.KafkaUser, 
 
 // FinalizerName is this operator's finalizer.
 const FinalizerName = v1beta1.FinalizerUserOperator
+
+// MemoHandler is the KafkaUser informer's event handler that keeps the memory of our own writes
+// small: it drops what the cache has caught up with (ownwrites.Memo.Seen).
+func (r *Reconciler) MemoHandler() cache.ResourceEventHandler { return r.memo.Handler() }

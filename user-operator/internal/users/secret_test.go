@@ -1,0 +1,34 @@
+package users
+
+import (
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+
+	"github.com/kafkaplane/kafkaplane/user-operator/internal/credentials"
+)
+
+func TestWrittenSecretIsForgottenOnceCached(t *testing.T) {
+	r := &Reconciler{}
+	owner := types.UID("user-uid")
+	cached := func(rv string) *credentials.Cached {
+		c := &credentials.Cached{}
+		c.Name, c.ResourceVersion = "alice", rv
+		c.OwnerReferences = []metav1.OwnerReference{{Kind: "KafkaUser", Name: "alice", UID: owner, Controller: ptr.To(true)}}
+		return c
+	}
+	r.written.Store(owner, writtenSecret{secret: cached("10"), at: time.Now()})
+	h := r.SecretHandler()
+
+	h.OnAdd(cached("9"), false)
+	if _, ok := r.written.Load(owner); !ok {
+		t.Fatal("the written Secret was forgotten when the cache showed an older version")
+	}
+	h.OnUpdate(cached("9"), cached("10"))
+	if _, ok := r.written.Load(owner); ok {
+		t.Error("the written Secret is still kept after the cache showed it")
+	}
+}
