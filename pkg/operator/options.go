@@ -31,6 +31,8 @@ type Options struct {
 	Burst           int
 	Workers         int
 	ResyncPeriod    time.Duration
+	// GCPercent is the Go garbage collector's target (GOGC) unless the GOGC variable is set.
+	GCPercent int
 
 	LeaderElect    bool
 	LeaseNamespace string
@@ -48,6 +50,7 @@ func NewOptions(binary string) *Options {
 		Burst:        restconfig.DefaultBurst,
 		Workers:      4,
 		ResyncPeriod: 2 * time.Minute,
+		GCPercent:    100,
 		LeaderElect:  true,
 		LeaseName:    "kafkaplane-" + binary,
 	}
@@ -67,6 +70,8 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "burst of queries to the Kubernetes API")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "parallel reconciles per controller")
 	fs.DurationVar(&o.ResyncPeriod, "resync-period", o.ResyncPeriod, "period of full reconciles that repair drift")
+	fs.IntVar(&o.GCPercent, "gc-percent", o.GCPercent,
+		"heap growth, in percent of the live heap, that starts a garbage collection (GOGC); the GOGC variable wins when set")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "elect a leader with a Lease, so that one replica acts at a time")
 	fs.StringVar(&o.LeaseNamespace, "leader-election-namespace", o.LeaseNamespace,
 		"namespace of the Lease; default: the pod's namespace (POD_NAMESPACE or the service account's)")
@@ -90,6 +95,9 @@ func (o *Options) Validate() error {
 	}
 	if _, err := labels.Parse(o.ResourceLabels); err != nil {
 		errs = append(errs, fmt.Errorf("--resource-labels: %w", err))
+	}
+	if o.GCPercent < 1 {
+		errs = append(errs, fmt.Errorf("--gc-percent must be at least 1, got %d", o.GCPercent))
 	}
 	if o.ResyncPeriod < 0 {
 		errs = append(errs, errors.New("--resync-period must not be negative"))

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -60,8 +62,13 @@ func Run(ctx context.Context, o *Options, setup Setup) error {
 	}
 	logger := klog.LoggerWithName(klog.Background(), o.Binary)
 	ctx = klog.NewContext(ctx, logger)
+	gogc := os.Getenv("GOGC")
+	if gogc == "" {
+		debug.SetGCPercent(o.GCPercent)
+		gogc = strconv.Itoa(o.GCPercent)
+	}
 	logger.Info("Starting", "version", version.Version, "watchNamespaces", o.Namespaces().String(),
-		"leaderElection", o.LeaderElect)
+		"leaderElection", o.LeaderElect, "gogc", gogc)
 
 	cfg, err := restconfig.Load(o.Kubeconfig, float32(o.QPS), o.Burst, o.Binary+"/"+version.Version)
 	if err != nil {

@@ -29,6 +29,12 @@ import (
 // concurrent reconciles are what the admin batches into single requests.
 const DefaultWorkers = 256
 
+// DefaultGCPercent is lower than Go's 100 because the user operator's heap is mostly long-lived
+// caches (users, their Secrets, Kafka's ACLs): at 20,000 users the garbage collector then keeps
+// the heap within half again of it rather than double, about 40 MiB less, for about 10% more
+// operator CPU (measured with make bench-users).
+const DefaultGCPercent = 50
+
 // Config holds the user operator's own flags.
 type Config struct {
 	Kafka                      client.Options
@@ -47,7 +53,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 }
 
 // Defaults sets the common options' defaults for the user operator.
-func Defaults(o *operator.Options) { o.Workers = DefaultWorkers }
+func Defaults(o *operator.Options) { o.Workers, o.GCPercent = DefaultWorkers, DefaultGCPercent }
 
 // Setup registers the KafkaUser controller.
 func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {

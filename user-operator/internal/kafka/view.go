@@ -64,28 +64,22 @@ func addBinding(acls map[string][]binding, a ACL) {
 // describe reads everything the view holds with three requests.
 func describe(ctx context.Context, client *kgo.Client, adm *kadm.Client, managed func(user string) bool) (acls map[string][]binding, quotas map[string]map[string]float64, scram map[string]bool, err error) {
 	keep := func(user string) bool { return managed == nil || managed(user) }
-	req := kmsg.NewPtrDescribeACLsRequest()
-	req.ResourceType = kmsg.ACLResourceTypeAny
-	req.ResourcePatternType = kmsg.ACLResourcePatternTypeAny
-	req.Operation = kmsg.ACLOperationAny
-	req.PermissionType = kmsg.ACLPermissionTypeAny
-	resp, err := req.RequestWith(ctx, client)
+	req := newDescribeACLs(func(principal string) bool {
+		user, ok := strings.CutPrefix(principal, "User:")
+		return ok && keep(user)
+	})
+	resp, err := client.Request(ctx, req)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("describing ACLs: %w", err)
 	}
-	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+	answer, ok := resp.(*aclBindings)
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("describing ACLs: unexpected response %T", resp)
+	}
+	if err := kerr.ErrorForCode(answer.ErrorCode); err != nil {
 		return nil, nil, nil, fmt.Errorf("describing ACLs: %w", err)
 	}
-	acls = map[string][]binding{}
-	for _, r := range resp.Resources {
-		for _, b := range r.ACLs {
-			if user, ok := strings.CutPrefix(b.Principal, "User:"); !ok || !keep(user) {
-				continue
-			}
-			addBinding(acls, ACL{Principal: b.Principal, ResourceType: r.ResourceType, ResourceName: r.ResourceName,
-				PatternType: r.ResourcePatternType, Host: b.Host, Operation: b.Operation, Permission: b.PermissionType})
-		}
-	}
+	acls = answer.acls
 
 	described, err := adm.DescribeClientQuotas(ctx, true, []kadm.DescribeClientQuotaComponent{{Type: "user", MatchType: kmsg.QuotasMatchTypeAny}})
 	if err != nil {

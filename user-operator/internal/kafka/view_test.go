@@ -34,3 +34,67 @@ func TestViewKeepsEachPrincipalsBindings(t *testing.T) {
 		t.Errorf("another principal's bindings changed: %v", got)
 	}
 }
+
+func TestDescribeACLsDecodesEveryVersionIntoBindings(t *testing.T) {
+	resp := kmsg.NewDescribeACLsResponse()
+	resource := func(typ kmsg.ACLResourceType, name string, pattern kmsg.ACLResourcePatternType, acls ...kmsg.DescribeACLsResponseResourceACL) kmsg.DescribeACLsResponseResource {
+		r := kmsg.NewDescribeACLsResponseResource()
+		r.ResourceType, r.ResourceName, r.ResourcePatternType, r.ACLs = typ, name, pattern, acls
+		return r
+	}
+	acl := func(principal, host string, op kmsg.ACLOperation, perm kmsg.ACLPermissionType) kmsg.DescribeACLsResponseResourceACL {
+		a := kmsg.NewDescribeACLsResponseResourceACL()
+		a.Principal, a.Host, a.Operation, a.PermissionType = principal, host, op, perm
+		return a
+	}
+	allow, deny := kmsg.ACLPermissionTypeAllow, kmsg.ACLPermissionTypeDeny
+	resp.ThrottleMillis = 7
+	resp.Resources = []kmsg.DescribeACLsResponseResource{
+		resource(kmsg.ACLResourceTypeTopic, "orders", kmsg.ACLResourcePatternTypeLiteral,
+			acl("User:CN=alice", "*", kmsg.ACLOperationRead, allow),
+			acl("User:CN=alice", "10.0.0.1", kmsg.ACLOperationWrite, deny),
+			acl("User:unmanaged", "*", kmsg.ACLOperationRead, allow)),
+		resource(kmsg.ACLResourceTypeGroup, "app-", kmsg.ACLResourcePatternTypePrefixed,
+			acl("User:bob", "*", kmsg.ACLOperationRead, allow),
+			acl("Group:ops", "*", kmsg.ACLOperationRead, allow)),
+		resource(kmsg.ACLResourceTypeCluster, "kafka-cluster", kmsg.ACLResourcePatternTypeLiteral),
+	}
+	managed := map[string]bool{"User:CN=alice": true, "User:bob": true}
+	for version := int16(0); version <= resp.MaxVersion(); version++ {
+		resp.Version = version
+		raw := resp.AppendTo(nil)
+		req := newDescribeACLs(func(p string) bool { return managed[p] })
+		req.Version = version
+		got := req.ResponseKind().(*aclBindings)
+		if err := got.ReadFrom(raw); err != nil {
+			t.Fatalf("v%d: %v", version, err)
+		}
+		group := kmsg.ACLResourcePatternTypePrefixed
+		if version == 0 {
+			group = kmsg.ACLResourcePatternTypeLiteral // v0 has no pattern types: every ACL is literal
+		}
+		want := map[string][]binding{
+			"User:CN=alice": {
+				{resourceName: "orders", host: "*", resourceType: kmsg.ACLResourceTypeTopic, patternType: kmsg.ACLResourcePatternTypeLiteral, operation: kmsg.ACLOperationRead, permission: allow},
+				{resourceName: "orders", host: "10.0.0.1", resourceType: kmsg.ACLResourceTypeTopic, patternType: kmsg.ACLResourcePatternTypeLiteral, operation: kmsg.ACLOperationWrite, permission: deny},
+			},
+			"User:bob": {{resourceName: "app-", host: "*", resourceType: kmsg.ACLResourceTypeGroup, patternType: group, operation: kmsg.ACLOperationRead, permission: allow}},
+		}
+		if !reflect.DeepEqual(got.acls, want) || got.ThrottleMillis != 7 || got.ErrorCode != 0 {
+			t.Errorf("v%d: decoded %+v (throttle %d), want %+v", version, got.acls, got.ThrottleMillis, want)
+		}
+		if err := req.ResponseKind().ReadFrom(raw[:len(raw)-3]); err == nil {
+			t.Errorf("v%d: a truncated response decoded", version)
+		}
+	}
+
+	failed := kmsg.NewDescribeACLsResponse()
+	failed.Version, failed.ErrorCode = 3, 31
+	msg := "not authorized"
+	failed.ErrorMessage = &msg
+	got := newDescribeACLs(func(string) bool { return true }).ResponseKind().(*aclBindings)
+	got.Version = 3
+	if err := got.ReadFrom(failed.AppendTo(nil)); err != nil || got.ErrorCode != 31 || got.ErrorMessage == nil || *got.ErrorMessage != msg {
+		t.Errorf("an error answer decoded as code %d message %v (err %v)", got.ErrorCode, got.ErrorMessage, err)
+	}
+}
