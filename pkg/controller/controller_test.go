@@ -178,10 +178,17 @@ func TestRequeueAfterTheNextResyncHoldsNoTimer(t *testing.T) {
 	for _, k := range keys {
 		c.EnqueueKey(k)
 	}
-	waitFor(t, "both reconciled", func() bool { return len(rec.times(keys[0])) == 1 && len(rec.times(keys[1])) == 1 })
+	// The first resync, at start, may reconcile them too.
+	waitFor(t, "both reconciled", func() bool { return len(rec.times(keys[0])) >= 1 && len(rec.times(keys[1])) >= 1 })
 	stop() // waits for the workers, which add timers before they return
-	if got := d.get(); len(got) != 1 || got[0] != time.Minute {
-		t.Errorf("timers %v, want only the 1m one: the resync reconciles the other first", got)
+	got := d.get()
+	if len(got) == 0 {
+		t.Fatal("no timer for the key due before the next resync")
+	}
+	for _, after := range got {
+		if after != time.Minute {
+			t.Errorf("timers %v, want only 1m ones: the resync reconciles the other first", got)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 )
@@ -30,8 +31,8 @@ func (c *Controller) OwnerHandler(ownerKind string) cache.ResourceEventHandler {
 		if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 			obj = t.Obj
 		}
-		o, ok := obj.(metav1.Object)
-		if !ok {
+		o, err := meta.Accessor(obj) // cached objects may be compact types with an ObjectMeta accessor
+		if err != nil {
 			return
 		}
 		if ref := metav1.GetControllerOf(o); ref != nil && ref.Kind == ownerKind {
@@ -51,9 +52,9 @@ func (c *Controller) OwnerHandler(ownerKind string) cache.ResourceEventHandler {
 }
 
 func sameResourceVersion(oldObj, newObj any) bool {
-	o, ok1 := oldObj.(metav1.Object)
-	n, ok2 := newObj.(metav1.Object)
-	return ok1 && ok2 && o.GetResourceVersion() == n.GetResourceVersion()
+	o, err1 := meta.Accessor(oldObj)
+	n, err2 := meta.Accessor(newObj)
+	return err1 == nil && err2 == nil && o.GetResourceVersion() == n.GetResourceVersion()
 }
 
 // SpecEventHandler is EventHandler without the updates that only touch status (or other

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/utils/ptr"
 	"software.sslmate.com/src/go-pkcs12"
 
@@ -126,20 +128,25 @@ func TestCacheKeepsNoData(t *testing.T) {
 		t.Fatal(err)
 	}
 	cached := obj.(*Cached)
-	if cached.Annotations != nil || cached.Labels != nil {
-		t.Errorf("the cached Secret keeps annotations %v (last-applied-configuration holds the data) or labels", cached.Annotations)
-	}
 	if !cached.Intact || cached.Digest != ann[AnnotationDigest] || cached.PasswordSource != PasswordGenerated {
 		t.Errorf("an untouched SCRAM Secret is cached as %+v", cached.Issued)
 	}
-	if cached.Name != "carol" || cached.Namespace != "ns" || cached.UID != "uid-1" || cached.ResourceVersion != "7" {
-		t.Errorf("identity %+v", cached.ObjectMeta)
+	m, err := meta.Accessor(cached)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if ref := metav1.GetControllerOf(cached); ref == nil || ref.Name != "carol" || ref.UID != "u" || len(cached.OwnerReferences) != 1 {
-		t.Errorf("owners %+v, want only the controller", cached.OwnerReferences)
+	if m.GetName() != "carol" || m.GetNamespace() != "ns" || m.GetUID() != "uid-1" || m.GetResourceVersion() != "7" ||
+		m.GetAnnotations() != nil || m.GetLabels() != nil {
+		t.Errorf("metadata %+v: want the identity only (last-applied-configuration holds the data)", m)
 	}
-	if _, ok := cached.DeepCopyObject().(*Cached); !ok {
-		t.Error("a copy is not a *Cached")
+	if ref := metav1.GetControllerOf(m); ref == nil || ref.Name != "carol" || ref.UID != "u" || ref.Kind != "KafkaUser" || len(m.GetOwnerReferences()) != 1 {
+		t.Errorf("owners %+v, want only the controller", m.GetOwnerReferences())
+	}
+	if cp, ok := cached.DeepCopyObject().(*Cached); !ok || *cp != *cached {
+		t.Error("a copy is not an equal *Cached")
+	}
+	if key, err := cache.MetaNamespaceKeyFunc(cached); err != nil || key != "ns/carol" {
+		t.Errorf("informer key %q (%v)", key, err)
 	}
 	edited := &corev1.Secret{Data: map[string][]byte{KeyPassword: []byte("changed"), KeySASLJAAS: data[KeySASLJAAS]}}
 	edited.Annotations = map[string]string{AnnotationDigest: ann[AnnotationDigest]}

@@ -56,7 +56,6 @@ func (r *aclBindings) ReadFrom(src []byte) error {
 		r.ErrorMessage = &msg
 	}
 	acls := map[string][]binding{}
-	hosts := map[string]string{}
 	for n := readArrayLen(&b, flexible); n > 0 && b.Ok(); n-- {
 		resourceType := kmsg.ACLResourceType(b.Int8())
 		name, _ := readUnsafeString(&b, flexible)
@@ -76,21 +75,19 @@ func (r *aclBindings) ReadFrom(src []byte) error {
 			if copied == "" {
 				copied = strings.Clone(name)
 			}
-			h, ok := hosts[host]
-			if !ok {
-				h = strings.Clone(host)
-				hosts[h] = h
-			}
 			key := principal
 			if _, ok := acls[principal]; !ok {
 				key = strings.Clone(principal)
 			}
 			addBinding(acls, ACL{Principal: key, ResourceType: resourceType, ResourceName: copied, PatternType: patternType,
-				Host: h, Operation: op, Permission: perm})
+				Host: host, Operation: op, Permission: perm}) // the host is numbered, not kept
 		}
 		skipTags(&b, flexible)
 	}
 	skipTags(&b, flexible)
+	for principal := range acls {
+		fit(acls, principal)
+	}
 	if err := b.Complete(); err != nil {
 		return fmt.Errorf("decoding the DescribeACLs response: %w", err)
 	}

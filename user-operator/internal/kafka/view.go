@@ -29,28 +29,58 @@ type view struct {
 }
 
 // binding is an ACL binding without its principal, which is the view's key: 20,000 users with
-// three bindings each are 60,000 of them, so they are kept small (a slice per principal, not a
-// set; the host "*" shared, not one copy per binding as the answer decodes it).
+// three bindings each are 60,000 of them, so they are kept small (24 bytes: the host as an index
+// into the few hosts ACLs name, a slice per principal rather than a set).
 type binding struct {
-	resourceName, host string
-	resourceType       kmsg.ACLResourceType
-	patternType        kmsg.ACLResourcePatternType
-	operation          kmsg.ACLOperation
-	permission         kmsg.ACLPermissionType
+	resourceName string
+	host         hostID
+	resourceType kmsg.ACLResourceType
+	patternType  kmsg.ACLResourcePatternType
+	operation    kmsg.ACLOperation
+	permission   kmsg.ACLPermissionType
+}
+
+// hostID numbers the hosts of ACL bindings ("*" nearly always): one copy of each.
+type hostID uint32
+
+var hosts = struct {
+	sync.RWMutex
+	ids   map[string]hostID
+	names []string
+}{ids: map[string]hostID{"*": 0}, names: []string{"*"}}
+
+func hostIDOf(host string) hostID {
+	hosts.RLock()
+	id, ok := hosts.ids[host]
+	hosts.RUnlock()
+	if ok {
+		return id
+	}
+	hosts.Lock()
+	defer hosts.Unlock()
+	if id, ok := hosts.ids[host]; ok {
+		return id
+	}
+	id = hostID(len(hosts.names))
+	host = strings.Clone(host)
+	hosts.ids[host], hosts.names = id, append(hosts.names, host)
+	return id
+}
+
+func (h hostID) String() string {
+	hosts.RLock()
+	defer hosts.RUnlock()
+	return hosts.names[h]
 }
 
 func bindingOf(a ACL) binding {
-	host := a.Host
-	if host == "*" {
-		host = "*" // the constant, not the decoded copy
-	}
-	return binding{resourceName: a.ResourceName, host: host, resourceType: a.ResourceType, patternType: a.PatternType,
+	return binding{resourceName: a.ResourceName, host: hostIDOf(a.Host), resourceType: a.ResourceType, patternType: a.PatternType,
 		operation: a.Operation, permission: a.Permission}
 }
 
 func (b binding) acl(principal string) ACL {
 	return ACL{Principal: principal, ResourceType: b.resourceType, ResourceName: b.resourceName, PatternType: b.patternType,
-		Host: b.host, Operation: b.operation, Permission: b.permission}
+		Host: b.host.String(), Operation: b.operation, Permission: b.permission}
 }
 
 // addBinding adds a's binding to acls unless it is there.
@@ -155,6 +185,16 @@ func (v *view) aclsCreated(acls []ACL) {
 	defer v.mu.Unlock()
 	for _, a := range acls {
 		addBinding(v.acls, a)
+	}
+	for _, a := range acls {
+		fit(v.acls, a.Principal)
+	}
+}
+
+// fit gives a principal's bindings a slice of their size (appends leave up to twice that).
+func fit(acls map[string][]binding, principal string) {
+	if b := acls[principal]; cap(b) > len(b) {
+		acls[principal] = slices.Clone(b)
 	}
 }
 

@@ -75,10 +75,10 @@ func TestDescribeACLsDecodesEveryVersionIntoBindings(t *testing.T) {
 		}
 		want := map[string][]binding{
 			"User:CN=alice": {
-				{resourceName: "orders", host: "*", resourceType: kmsg.ACLResourceTypeTopic, patternType: kmsg.ACLResourcePatternTypeLiteral, operation: kmsg.ACLOperationRead, permission: allow},
-				{resourceName: "orders", host: "10.0.0.1", resourceType: kmsg.ACLResourceTypeTopic, patternType: kmsg.ACLResourcePatternTypeLiteral, operation: kmsg.ACLOperationWrite, permission: deny},
+				{resourceName: "orders", host: hostIDOf("*"), resourceType: kmsg.ACLResourceTypeTopic, patternType: kmsg.ACLResourcePatternTypeLiteral, operation: kmsg.ACLOperationRead, permission: allow},
+				{resourceName: "orders", host: hostIDOf("10.0.0.1"), resourceType: kmsg.ACLResourceTypeTopic, patternType: kmsg.ACLResourcePatternTypeLiteral, operation: kmsg.ACLOperationWrite, permission: deny},
 			},
-			"User:bob": {{resourceName: "app-", host: "*", resourceType: kmsg.ACLResourceTypeGroup, patternType: group, operation: kmsg.ACLOperationRead, permission: allow}},
+			"User:bob": {{resourceName: "app-", host: hostIDOf("*"), resourceType: kmsg.ACLResourceTypeGroup, patternType: group, operation: kmsg.ACLOperationRead, permission: allow}},
 		}
 		if !reflect.DeepEqual(got.acls, want) || got.ThrottleMillis != 7 || got.ErrorCode != 0 {
 			t.Errorf("v%d: decoded %+v (throttle %d), want %+v", version, got.acls, got.ThrottleMillis, want)

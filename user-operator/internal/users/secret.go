@@ -203,15 +203,11 @@ func (r *Reconciler) cachedSecret(ku *v1beta1.KafkaUser) *credentials.Cached {
 func (r *Reconciler) SecretHandler() cache.ResourceEventHandler {
 	seen := func(obj any) {
 		c, ok := obj.(*credentials.Cached)
-		if !ok {
+		if !ok || c.Owner == "" {
 			return
 		}
-		ref := metav1.GetControllerOfNoCopy(c)
-		if ref == nil {
-			return
-		}
-		if v, ok := r.written.Load(ref.UID); ok && !ownwrites.OlderThan(c.ResourceVersion, v.(writtenSecret).secret.ResourceVersion) {
-			r.written.CompareAndDelete(ref.UID, v)
+		if v, ok := r.written.Load(c.Owner); ok && !ownwrites.OlderThan(c.ResourceVersion, v.(writtenSecret).secret.ResourceVersion) {
+			r.written.CompareAndDelete(c.Owner, v)
 		}
 	}
 	return cache.ResourceEventHandlerFuncs{AddFunc: seen, UpdateFunc: func(_, obj any) { seen(obj) }}

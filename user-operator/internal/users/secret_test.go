@@ -4,9 +4,7 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 
 	"github.com/kafkaplane/kafkaplane/user-operator/internal/credentials"
 )
@@ -15,10 +13,7 @@ func TestWrittenSecretIsForgottenOnceCached(t *testing.T) {
 	r := &Reconciler{}
 	owner := types.UID("user-uid")
 	cached := func(rv string) *credentials.Cached {
-		c := &credentials.Cached{}
-		c.Name, c.ResourceVersion = "alice", rv
-		c.OwnerReferences = []metav1.OwnerReference{{Kind: "KafkaUser", Name: "alice", UID: owner, Controller: ptr.To(true)}}
-		return c
+		return &credentials.Cached{Name: "alice", ResourceVersion: rv, Owner: owner, OwnerName: "alice"}
 	}
 	r.written.Store(owner, writtenSecret{secret: cached("10"), at: time.Now()})
 	h := r.SecretHandler()
