@@ -55,7 +55,7 @@ type Options struct {
 	// Default 1.
 	Workers int
 	// ResyncPeriod > 0 enqueues every key from ListKeys that often (with up to 10% jitter), so
-	// that drift outside Kubernetes is repaired.
+	// that drift outside Kubernetes is repaired; a few times Workers keys at a time.
 	ResyncPeriod time.Duration
 	// ListKeys lists the keys to resync. Required with ResyncPeriod.
 	ListKeys func() ([]Key, error)
@@ -155,10 +155,26 @@ func (c *Controller) resync(ctx context.Context) {
 		utilruntime.HandleErrorWithContext(ctx, err, "Listing keys for resync failed", "controller", c.opts.Name)
 		return
 	}
+	// Keys go in as the workers take them, a backlog at a time: 20,000 keys queued at once
+	// would hold 20,000 queue entries (and their metrics) for the whole resync, and the events
+	// that arrive meanwhile would wait behind all of them.
+	backlog := c.resyncBacklog()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
 	for _, k := range keys {
+		for c.queue.Len() >= backlog {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
 		c.queue.Add(k)
 	}
 }
+
+// resyncBacklog is how many keys a resync keeps queued.
+func (c *Controller) resyncBacklog() int { return max(64, 4*c.opts.Workers) }
 
 func (c *Controller) processNext(ctx context.Context) bool {
 	key, shutdown := c.queue.Get()

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -268,6 +269,38 @@ func TestResyncEnqueuesAllKeys(t *testing.T) {
 	for _, k := range keys {
 		waitFor(t, "two resyncs of "+k.String(), func() bool { return len(rec.times(k)) >= 2 })
 	}
+}
+
+func TestResyncQueuesABacklogAtATime(t *testing.T) {
+	keys := make([]Key, 500)
+	for i := range keys {
+		keys[i] = Key{Namespace: "ns", Name: fmt.Sprint(i)}
+	}
+	release := make(chan struct{})
+	var done atomic.Int32
+	c, err := New(Options{Name: "test", Workers: 1, ResyncPeriod: time.Hour,
+		ListKeys: func() ([]Key, error) { return keys, nil },
+		Reconciler: ReconcilerFunc(func(ctx context.Context, _ Key) (Result, error) {
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			done.Add(1)
+			return Result{}, nil
+		})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, c)
+	defer stop()
+	backlog := c.resyncBacklog()
+	waitFor(t, "a full backlog", func() bool { return c.Len() == backlog })
+	time.Sleep(50 * time.Millisecond)
+	if n := c.Len(); n != backlog {
+		t.Fatalf("%d keys queued by a resync of %d, want a backlog of %d", n, len(keys), backlog)
+	}
+	close(release)
+	waitFor(t, "every key reconciled", func() bool { return done.Load() >= int32(len(keys)) })
 }
 
 func TestResyncNeedsListKeys(t *testing.T) {
