@@ -375,6 +375,11 @@ func (r *Reconciler) statusWith(ctx context.Context, kt *v1beta1.KafkaTopic, nam
 	r.memo.StoreWritten(kt.UID, next, updated.ResourceVersion)
 	r.memo.Supersede(kt.UID, kt.ResourceVersion)
 	r.memo.Wrote(kt.UID, updated.ResourceVersion, false)
+	// The watch often delivers our write before its answer arrives; then MemoHandler found
+	// nothing to drop, so look at the cache now.
+	if obj, ok, _ := r.Topics.GetByKey(kt.Namespace, kt.Name); ok {
+		r.memo.Seen(kt.UID, obj.(*v1beta1.KafkaTopic).ResourceVersion)
+	}
 	return nil
 }
 

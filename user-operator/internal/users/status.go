@@ -102,6 +102,11 @@ func (r *Reconciler) writeStatus(ctx context.Context, ku *v1beta1.KafkaUser, nex
 	}
 	r.memo.StoreWritten(ku.UID, next, patched.ResourceVersion)
 	r.memo.Supersede(ku.UID, ku.ResourceVersion)
+	// The watch often delivers our write before its answer arrives; then MemoHandler found
+	// nothing to drop, so look at the cache now.
+	if obj, ok, _ := r.Users.GetByKey(ku.Namespace, ku.Name); ok {
+		r.memo.Seen(ku.UID, obj.(*v1beta1.KafkaUser).ResourceVersion)
+	}
 	return true, nil
 }
 
