@@ -111,12 +111,10 @@ func (a *Admin) Run(ctx context.Context) {
 // Refresh re-reads ACLs, user quotas and SCRAM credentials from Kafka (three requests) and
 // replaces the view. Changes made with Kafka tools are seen from then on.
 func (a *Admin) Refresh(ctx context.Context) error {
+	mark := a.view.describing()
 	acls, quotas, scram, err := describe(ctx, a.client, a.adm, a.Managed)
-	if err != nil {
-		return err
-	}
-	a.view.replace(acls, quotas, scram)
-	return nil
+	a.view.described(mark, err == nil, acls, quotas, scram)
+	return err
 }
 
 // RefreshedAt is when the view was last read from Kafka. It holds only users managed then: for

@@ -26,6 +26,46 @@ type view struct {
 	acls   map[string][]binding
 	quotas map[string]map[string]float64
 	scram  map[string]bool
+	// describes counts the describes in progress; while there are any, journal records our
+	// writes, which are replayed onto each describe's answer. The answer is Kafka as of some
+	// moment during the describe: a write that lands after it would be missing from the view
+	// until the next refresh (and be made again).
+	describes int
+	journal   []func(*view)
+}
+
+// apply runs a write's change on the view, and records it while a describe is in progress.
+// The caller holds v.mu.
+func (v *view) apply(change func(*view)) {
+	change(v)
+	if v.describes > 0 {
+		v.journal = append(v.journal, change)
+	}
+}
+
+// describing marks the start of a describe; pass what it returns to described.
+func (v *view) describing() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.describes++
+	return len(v.journal)
+}
+
+// described ends a describe that began at mark: when it succeeded (ok), its answer, with the
+// writes made since replayed onto it, becomes the view.
+func (v *view) described(mark int, ok bool, acls map[string][]binding, quotas map[string]map[string]float64, scram map[string]bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if ok {
+		next := &view{acls: acls, quotas: quotas, scram: scram}
+		for _, change := range v.journal[mark:] {
+			change(next)
+		}
+		v.acls, v.quotas, v.scram, v.loaded, v.at = next.acls, next.quotas, next.scram, true, time.Now()
+	}
+	if v.describes--; v.describes == 0 {
+		v.journal = nil
+	}
 }
 
 // binding is an ACL binding without its principal, which is the view's key: 20,000 users with
@@ -145,12 +185,6 @@ func describe(ctx context.Context, client *kgo.Client, adm *kadm.Client, managed
 	return acls, quotas, scram, nil
 }
 
-func (v *view) replace(acls map[string][]binding, quotas map[string]map[string]float64, scram map[string]bool) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.acls, v.quotas, v.scram, v.loaded, v.at = acls, quotas, scram, true, time.Now()
-}
-
 func (v *view) isLoaded() bool {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
@@ -183,12 +217,14 @@ func (v *view) hasSCRAM(user string) bool {
 func (v *view) aclsCreated(acls []ACL) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	for _, a := range acls {
-		addBinding(v.acls, a)
-	}
-	for _, a := range acls {
-		fit(v.acls, a.Principal)
-	}
+	v.apply(func(v *view) {
+		for _, a := range acls {
+			addBinding(v.acls, a)
+		}
+		for _, a := range acls {
+			fit(v.acls, a.Principal)
+		}
+	})
 }
 
 // fit gives a principal's bindings a slice of their size (appends leave up to twice that).
@@ -201,41 +237,47 @@ func fit(acls map[string][]binding, principal string) {
 func (v *view) aclsDeleted(acls []ACL) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	for _, a := range acls {
-		b := bindingOf(a)
-		rest := slices.DeleteFunc(v.acls[a.Principal], func(have binding) bool { return have == b })
-		if len(rest) == 0 {
-			delete(v.acls, a.Principal)
-		} else {
-			v.acls[a.Principal] = rest
+	v.apply(func(v *view) {
+		for _, a := range acls {
+			b := bindingOf(a)
+			rest := slices.DeleteFunc(v.acls[a.Principal], func(have binding) bool { return have == b })
+			if len(rest) == 0 {
+				delete(v.acls, a.Principal)
+			} else {
+				v.acls[a.Principal] = rest
+			}
 		}
-	}
+	})
 }
 
 func (v *view) quotasSet(user string, q QuotaChange) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	cur := v.quotas[user]
-	if cur == nil {
-		cur = map[string]float64{}
-	}
-	maps.Copy(cur, q.Set)
-	for _, k := range q.Remove {
-		delete(cur, k)
-	}
-	if len(cur) == 0 {
-		delete(v.quotas, user)
-	} else {
-		v.quotas[user] = cur
-	}
+	v.apply(func(v *view) {
+		cur := v.quotas[user]
+		if cur == nil {
+			cur = map[string]float64{}
+		}
+		maps.Copy(cur, q.Set)
+		for _, k := range q.Remove {
+			delete(cur, k)
+		}
+		if len(cur) == 0 {
+			delete(v.quotas, user)
+		} else {
+			v.quotas[user] = cur
+		}
+	})
 }
 
 func (v *view) scramSet(user string, present bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if present {
-		v.scram[user] = true
-	} else {
-		delete(v.scram, user)
-	}
+	v.apply(func(v *view) {
+		if present {
+			v.scram[user] = true
+		} else {
+			delete(v.scram, user)
+		}
+	})
 }

@@ -15,7 +15,7 @@ func TestViewKeepsEachPrincipalsBindings(t *testing.T) {
 	read, write := acl("User:a", "t", kmsg.ACLOperationRead), acl("User:a", "t", kmsg.ACLOperationWrite)
 	other := acl("User:b", "t", kmsg.ACLOperationRead)
 	v := &view{}
-	v.replace(map[string][]binding{}, map[string]map[string]float64{}, map[string]bool{})
+	v.described(v.describing(), true, map[string][]binding{}, map[string]map[string]float64{}, map[string]bool{})
 	v.aclsCreated([]ACL{write, read, other, read}) // read twice: kept once
 	want := []ACL{read, write}
 	SortACLs(want)
@@ -96,5 +96,40 @@ func TestDescribeACLsDecodesEveryVersionIntoBindings(t *testing.T) {
 	got.Version = 3
 	if err := got.ReadFrom(failed.AppendTo(nil)); err != nil || got.ErrorCode != 31 || got.ErrorMessage == nil || *got.ErrorMessage != msg {
 		t.Errorf("an error answer decoded as code %d message %v (err %v)", got.ErrorCode, got.ErrorMessage, err)
+	}
+}
+
+func TestWritesDuringADescribeSurviveItsAnswer(t *testing.T) {
+	acl := func(principal string) ACL {
+		return ACL{Principal: principal, ResourceType: kmsg.ACLResourceTypeTopic, ResourceName: "t",
+			PatternType: kmsg.ACLResourcePatternTypeLiteral, Host: "*", Operation: kmsg.ACLOperationRead, Permission: kmsg.ACLPermissionTypeAllow}
+	}
+	v := &view{}
+	v.described(v.describing(), true, map[string][]binding{}, map[string]map[string]float64{}, map[string]bool{})
+	v.aclsCreated([]ACL{acl("User:gone")}) // before the describe: its answer is the truth
+
+	mark := v.describing()
+	v.aclsCreated([]ACL{acl("User:new")}) // lands after Kafka answered
+	v.scramSet("new", true)
+	v.quotasSet("new", QuotaChange{Set: map[string]float64{"producer_byte_rate": 1024}})
+	v.described(mark, true, map[string][]binding{"User:old": {bindingOf(acl("User:old"))}}, map[string]map[string]float64{}, map[string]bool{})
+
+	if got := v.principalACLs("User:new"); len(got) != 1 {
+		t.Error("an ACL created during the describe is missing from the view")
+	}
+	if !v.hasSCRAM("new") || v.userQuotas("new")["producer_byte_rate"] != 1024 {
+		t.Error("a SCRAM credential or quota set during the describe is missing from the view")
+	}
+	if len(v.principalACLs("User:old")) != 1 || len(v.principalACLs("User:gone")) != 0 {
+		t.Error("the view is not the describe's answer")
+	}
+	if v.journal != nil {
+		t.Error("the journal is kept with no describe in progress")
+	}
+	mark = v.describing()
+	v.aclsDeleted([]ACL{acl("User:old")})
+	v.described(mark, false, nil, nil, nil) // a failed describe changes nothing
+	if len(v.principalACLs("User:old")) != 0 || len(v.principalACLs("User:new")) != 1 {
+		t.Error("a failed describe changed the view")
 	}
 }
