@@ -3,6 +3,7 @@ package informers
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unique"
@@ -64,12 +65,13 @@ func ShareMap(m map[string]string) map[string]string {
 		return m
 	}
 	keys := slices.Sorted(maps.Keys(m))
-	var b strings.Builder
+	var b strings.Builder // length-prefixed, so that no two maps have the same id
 	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteByte(0)
-		b.WriteString(m[k])
-		b.WriteByte(0)
+		for _, s := range []string{k, m[k]} {
+			b.WriteString(strconv.Itoa(len(s)))
+			b.WriteByte(':')
+			b.WriteString(s)
+		}
 	}
 	id := b.String()
 	sharedMaps.Lock()

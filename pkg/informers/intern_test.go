@@ -18,6 +18,10 @@ func TestShareMapSharesEqualMapsAndStaysBounded(t *testing.T) {
 	if c := ShareMap(map[string]string{"team": "y"}); c["team"] != "y" || len(c) != 1 {
 		t.Errorf("a different map came back as %v", c)
 	}
+	x := ShareMap(map[string]string{"a": "b\x00c", "d": "e"})
+	if y := ShareMap(map[string]string{"a": "b", "c\x00d": "e"}); len(y) != 2 || y["a"] != "b" || x["a"] != "b\x00c" {
+		t.Errorf("maps whose entries join alike were shared: %q and %q", x, y)
+	}
 	for i := range 3 * maxSharedMaps {
 		m := ShareMap(map[string]string{"instance": fmt.Sprint(i)})
 		if m["instance"] != fmt.Sprint(i) {

@@ -20,12 +20,7 @@ type Multi struct {
 // ForResource collects, from every factory, the informer that get returns (e.g.
 // func(f F) cache.SharedIndexInformer { return f.Kafkaplane().V1beta1().KafkaTopics().Informer() }).
 func ForResource[F Factory](p *PerNamespace[F], get func(F) cache.SharedIndexInformer) *Multi {
-	m := &Multi{all: p.namespaces.All(), byNS: map[string]cache.SharedIndexInformer{}}
-	p.Each(func(namespace string, f F) {
-		m.byNS[namespace] = get(f)
-		m.namespaces = append(m.namespaces, namespace)
-	})
-	return m
+	return ForResourceIn(p, func(_ string, f F) cache.SharedIndexInformer { return get(f) })
 }
 
 // ForResourceIn is ForResource for a get that needs the namespace of the factory ("" for all).
