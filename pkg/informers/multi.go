@@ -45,10 +45,18 @@ func IndexersIn(namespace string) cache.Indexers {
 
 // AddEventHandler adds a handler to every namespace's informer.
 func (m *Multi) AddEventHandler(h cache.ResourceEventHandler) error {
+	return m.each("adding event handler", func(inf cache.SharedIndexInformer) error {
+		_, err := inf.AddEventHandler(h)
+		return err
+	})
+}
+
+// each calls fn on every namespace's informer, joining the errors with what was being done.
+func (m *Multi) each(doing string, fn func(cache.SharedIndexInformer) error) error {
 	var errs []error
 	for _, ns := range m.namespaces {
-		if _, err := m.byNS[ns].AddEventHandler(h); err != nil {
-			errs = append(errs, fmt.Errorf("adding event handler in namespace %q: %w", ns, err))
+		if err := fn(m.byNS[ns]); err != nil {
+			errs = append(errs, fmt.Errorf("%s in namespace %q: %w", doing, ns, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -57,13 +65,7 @@ func (m *Multi) AddEventHandler(h cache.ResourceEventHandler) error {
 // SetTransform replaces the transform of every namespace's informer (the factory's, such as
 // StripManagedFields, included: compose it). Call it before the informers start.
 func (m *Multi) SetTransform(t cache.TransformFunc) error {
-	var errs []error
-	for _, ns := range m.namespaces {
-		if err := m.byNS[ns].SetTransform(t); err != nil {
-			errs = append(errs, fmt.Errorf("setting the transform in namespace %q: %w", ns, err))
-		}
-	}
-	return errors.Join(errs...)
+	return m.each("setting the transform", func(inf cache.SharedIndexInformer) error { return inf.SetTransform(t) })
 }
 
 // HasSynced reports whether every namespace's informer has synced.
@@ -137,13 +139,7 @@ func WaitForSync(ctx context.Context, ms ...*Multi) error {
 
 // AddIndexers adds indexers to every namespace's informer; call it before the informers start.
 func (m *Multi) AddIndexers(indexers cache.Indexers) error {
-	var errs []error
-	for _, ns := range m.namespaces {
-		if err := m.byNS[ns].AddIndexers(indexers); err != nil {
-			errs = append(errs, fmt.Errorf("adding indexers in namespace %q: %w", ns, err))
-		}
-	}
-	return errors.Join(errs...)
+	return m.each("adding indexers", func(inf cache.SharedIndexInformer) error { return inf.AddIndexers(indexers) })
 }
 
 // ByIndex returns the cached objects of every namespace whose index value is value.
