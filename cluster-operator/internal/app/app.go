@@ -5,6 +5,11 @@ package app
 import (
 	"context"
 	"flag"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
@@ -161,15 +166,27 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 }
 
 // releaseFinalizers runs, per entity operator kind, the controller that frees deleted topics and
-// users whose operator is gone.
+// users whose operator is provably gone (see package release).
 func (c *Config) releaseFinalizers(m *operator.Manager, kafkas *pkginformers.Multi) error {
+	getKafka := func(ctx context.Context, namespace, name string) (*v1beta1.Kafka, error) {
+		k, err := m.Kafkaplane.KafkaplaneV1beta1().Kafkas(namespace).Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading Kafka %s/%s: %w", namespace, name, err)
+		}
+		return k, nil
+	}
 	for _, kind := range []release.Kind{release.Topics, release.Users} {
 		objs := pkginformers.ForResource(m.MetadataInformers, func(f metadatainformer.SharedInformerFactory) cache.SharedIndexInformer {
 			inf := f.ForResource(kind.Resource).Informer()
 			_ = inf.SetTransform(pkginformers.StripMetadataOnly) // fails only once started; we are before Start
 			return inf
 		})
-		rec := &release.Reconciler{Kind: kind, Objects: objs, Kafkas: kafkas, Metadata: m.Metadata, FieldManager: m.FieldManager}
+		gone := &release.Gone{}
+		rec := &release.Reconciler{Kind: kind, Objects: objs, Kafkas: kafkas, Gone: gone, GetKafka: getKafka,
+			Metadata: m.Metadata, FieldManager: m.FieldManager}
 		ctl, err := controller.New(controller.Options{Name: "release-" + kind.Resource.Resource, Reconciler: rec, Workers: 2,
 			Metrics: m.Metrics, ResyncPeriod: m.Options.ResyncPeriod,
 			ListKeys: func() ([]controller.Key, error) { return objs.Keys(), nil }})
@@ -179,11 +196,9 @@ func (c *Config) releaseFinalizers(m *operator.Manager, kafkas *pkginformers.Mul
 		if err := objs.AddEventHandler(ctl.EventHandler()); err != nil {
 			return err
 		}
-		// A Kafka that goes, or stops running an operator, frees that cluster's objects.
-		if err := kafkas.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			UpdateFunc: func(_, newObj any) { enqueueCluster(ctl, objs, newObj) },
-			DeleteFunc: func(obj any) { enqueueCluster(ctl, objs, obj) },
-		}); err != nil {
+		if err := kafkas.AddEventHandler(goneHandler(kind, gone, func(namespace, cluster string) {
+			enqueueServed(ctl, objs, namespace, cluster)
+		})); err != nil {
 			return err
 		}
 		m.WaitFor(objs)
@@ -192,22 +207,58 @@ func (c *Config) releaseFinalizers(m *operator.Manager, kafkas *pkginformers.Mul
 	return nil
 }
 
-func enqueueCluster(ctl *controller.Controller, objs *pkginformers.Multi, obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
+// goneHandler learns, from Kafka events, which entity operators of kind went: a Kafka deleted
+// (or gone from the cache: the reconciler reads it back before trusting that), one that stops
+// running the operator or moves it to another namespace. Each such change enqueues the objects the
+// operator served.
+func goneHandler(kind release.Kind, gone *release.Gone, enqueue func(namespace, cluster string)) cache.ResourceEventHandler {
+	went := func(k *v1beta1.Kafka) {
+		ns := kind.Watched(k)
+		gone.Record(ns, k.Name, types.NamespacedName{Namespace: k.Namespace, Name: k.Name})
+		enqueue(ns, k.Name)
 	}
-	k, ok := obj.(*v1beta1.Kafka)
-	if !ok {
-		return
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) {
+			if k, ok := obj.(*v1beta1.Kafka); ok && kind.Runs(k) {
+				gone.Clear(kind.Watched(k), k.Name)
+			}
+		},
+		UpdateFunc: func(oldObj, newObj any) {
+			old, ok1 := oldObj.(*v1beta1.Kafka)
+			k, ok2 := newObj.(*v1beta1.Kafka)
+			if !ok1 || !ok2 {
+				return
+			}
+			if kind.Runs(old) && (!kind.Runs(k) || kind.Watched(old) != kind.Watched(k)) {
+				went(old)
+			}
+			if kind.Runs(k) && k.DeletionTimestamp == nil {
+				gone.Clear(kind.Watched(k), k.Name)
+			} else {
+				enqueue(kind.Watched(k), k.Name)
+			}
+		},
+		DeleteFunc: func(obj any) {
+			if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				obj = t.Obj
+			}
+			if k, ok := obj.(*v1beta1.Kafka); ok && kind.Runs(k) {
+				went(k)
+			}
+		},
 	}
-	idx := objs.Indexer(k.Namespace)
+}
+
+// enqueueServed queues the objects being deleted that cluster's operator served in namespace.
+func enqueueServed(ctl *controller.Controller, objs *pkginformers.Multi, namespace, cluster string) {
+	idx := objs.Indexer(namespace)
 	if idx == nil {
 		return
 	}
-	items, _ := idx.ByIndex(cache.NamespaceIndex, k.Namespace)
-	for _, item := range items {
-		if o, ok := item.(metav1.Object); ok && o.GetLabels()[v1beta1.LabelCluster] == k.Name && o.GetDeletionTimestamp() != nil {
+	sel := labels.SelectorFromSet(labels.Set{v1beta1.LabelCluster: cluster})
+	_ = cache.ListAll(idx, sel, func(item any) {
+		if o, ok := item.(metav1.Object); ok && o.GetNamespace() == namespace && o.GetDeletionTimestamp() != nil {
 			ctl.EnqueueKey(controller.Key{Namespace: o.GetNamespace(), Name: o.GetName()})
 		}
-	}
+	})
 }

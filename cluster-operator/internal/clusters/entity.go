@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/klog/v2"
 
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/apply"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/certs"
@@ -40,6 +44,7 @@ func (r *Reconciler) applyEntityOperators(ctx context.Context, k *v1beta1.Kafka,
 		return st, err
 	}
 	wanted := entityops.Wanted(k)
+	keepRBAC := map[string]bool{}
 	for _, o := range wanted {
 		ready, err := r.applyEntityOperator(ctx, k, p, o)
 		if err != nil {
@@ -48,6 +53,14 @@ func (r *Reconciler) applyEntityOperators(ctx context.Context, k *v1beta1.Kafka,
 		if !ready {
 			st.notReady = append(st.notReady, o.Name)
 		}
+		for _, role := range o.Roles(k) {
+			keepRBAC[role.Namespace+"/"+role.Name] = true
+		}
+	}
+	// Roles and RoleBindings made in watched namespaces cannot be owned by the Kafka: those of a
+	// namespace no longer watched, or of an operator no longer wanted, go here.
+	if err := r.sweepEntityRBAC(ctx, k.Namespace, k.Name, keepRBAC); err != nil {
+		return st, err
 	}
 	for _, o := range entityops.All(k.Name) {
 		if slices.ContainsFunc(wanted, func(w entityops.Operator) bool { return w.Name == o.Name }) {
@@ -136,4 +149,59 @@ func (r *Reconciler) deleteEntityOperator(ctx context.Context, k *v1beta1.Kafka,
 		del("ServiceAccount", get[corev1.ServiceAccount](r.Caches.ServiceAccounts, ns, o.Name) != nil, func() error { return r.Kube.CoreV1().ServiceAccounts(ns).Delete(ctx, o.Name, opts) }),
 		del("Secret", get[corev1.Secret](r.Caches.Secrets, ns, certs) != nil, func() error { return r.Kube.CoreV1().Secrets(ns).Delete(ctx, certs, opts) }),
 	)
+}
+
+// sweepEntityRBAC deletes the entity operators' Roles and RoleBindings of cluster (in namespace)
+// that keep does not list ("namespace/name"), in every namespace the operator watches. Only ours
+// go: a RoleBinding carrying the cluster's labels that binds the Role of its own name to one of
+// the cluster's entity operator ServiceAccounts in the Kafka's namespace, and the Role of that
+// name with the same labels. Each delete is conditional on the UID that was read.
+func (r *Reconciler) sweepEntityRBAC(ctx context.Context, namespace, cluster string, keep map[string]bool) error {
+	sel := labels.SelectorFromSet(labels.Set{v1beta1.LabelCluster: cluster, v1beta1.LabelKind: v1beta1.KindKafka, v1beta1.LabelName: cluster})
+	objs, err := r.Caches.RoleBindings.List(sel)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, o := range objs {
+		rb, ok := o.(*rbacv1.RoleBinding)
+		if !ok || keep[rb.Namespace+"/"+rb.Name] || !entityBinding(rb, namespace, cluster) {
+			continue
+		}
+		del := func(kind string, uid types.UID, fn func(metav1.DeleteOptions) error) {
+			err := fn(metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+			if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+				errs = append(errs, fmt.Errorf("deleting %s %s/%s: %w", kind, rb.Namespace, rb.Name, err))
+			}
+		}
+		del("RoleBinding", rb.UID, func(opts metav1.DeleteOptions) error {
+			return r.Kube.RbacV1().RoleBindings(rb.Namespace).Delete(ctx, rb.Name, opts)
+		})
+		if role := get[rbacv1.Role](r.Caches.Roles, rb.Namespace, rb.Name); role != nil && sel.Matches(labels.Set(role.Labels)) {
+			del("Role", role.UID, func(opts metav1.DeleteOptions) error {
+				return r.Kube.RbacV1().Roles(rb.Namespace).Delete(ctx, role.Name, opts)
+			})
+		}
+		klog.FromContext(ctx).Info("Deleted an entity operator's RBAC no longer needed", "roleBinding", klog.KObj(rb))
+	}
+	return errorsJoin(errs...)
+}
+
+// entityBinding reports whether rb is one of cluster's entity operator RoleBindings: it binds the
+// Role of its own name (the operator's name, or that name with a suffix) to the operator's
+// ServiceAccount in the Kafka's namespace.
+func entityBinding(rb *rbacv1.RoleBinding, namespace, cluster string) bool {
+	if rb.RoleRef.Kind != "Role" || rb.RoleRef.Name != rb.Name || len(rb.Subjects) != 1 {
+		return false
+	}
+	s := rb.Subjects[0]
+	if s.Kind != rbacv1.ServiceAccountKind || s.Namespace != namespace || !strings.HasPrefix(rb.Name, s.Name) {
+		return false
+	}
+	for _, o := range entityops.All(cluster) {
+		if s.Name == o.Name {
+			return true
+		}
+	}
+	return false
 }

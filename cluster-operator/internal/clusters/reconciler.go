@@ -11,6 +11,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
@@ -73,15 +74,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 	pools := r.pools(key.Namespace, key.Name)
 	if k == nil {
 		r.forgetCluster(key.Namespace, key.Name)
-		// A pool naming a cluster that does not exist says so; nothing else to do: what the
-		// Kafka owned goes by garbage collection.
+		// What the Kafka owned goes by garbage collection; what it made in other namespaces goes
+		// here, once the API server confirms the Kafka is gone (not merely out of the cache's
+		// label selector). A pool naming a cluster that does not exist says so.
+		if err := r.sweepDeleted(ctx, key); err != nil {
+			return controller.Result{}, err
+		}
 		return controller.Result{}, r.orphanPools(ctx, key.Name, pools)
 	}
 	k = k.DeepCopy()
 	logger := klog.FromContext(ctx).WithValues("kafka", klog.KObj(k))
 	ctx = klog.NewContext(ctx, logger)
 	if k.DeletionTimestamp != nil {
-		return controller.Result{}, nil
+		return controller.Result{}, r.sweepEntityRBAC(ctx, k.Namespace, k.Name, nil)
 	}
 	if k.Annotations[v1beta1.AnnotationPauseReconciliation] == "true" {
 		return controller.Result{}, r.setReady(ctx, k, metav1.ConditionFalse, v1beta1.ReasonReconciliationPaused,
@@ -179,4 +184,18 @@ func (r *Reconciler) nodePods(k *v1beta1.Kafka) map[string]*corev1.Pod {
 		}
 	}
 	return out
+}
+
+// sweepDeleted removes the entity operators' RBAC in other namespaces of a Kafka that is gone.
+func (r *Reconciler) sweepDeleted(ctx context.Context, key controller.Key) error {
+	live, err := r.Client.KafkaplaneV1beta1().Kafkas(key.Namespace).Get(ctx, key.Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return r.sweepEntityRBAC(ctx, key.Namespace, key.Name, nil)
+	case err != nil:
+		return fmt.Errorf("reading Kafka %s/%s: %w", key.Namespace, key.Name, err)
+	case live.DeletionTimestamp != nil:
+		return r.sweepEntityRBAC(ctx, key.Namespace, key.Name, nil)
+	}
+	return nil
 }
