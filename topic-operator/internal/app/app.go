@@ -61,7 +61,8 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 	admin := kafka.NewAdmin(kc, observe)
 
 	kts := m.KafkaTopics()
-	if err := kts.AddIndexers(topics.Indexers); err != nil {
+	single := len(m.Namespaces) == 1 && m.Namespaces[0] != ""
+	if err := kts.AddIndexers(topics.IndexersFor(single)); err != nil {
 		return err
 	}
 	var leaveAlone []string
@@ -70,7 +71,7 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 			leaveAlone = append(leaveAlone, k)
 		}
 	}
-	rec := &topics.Reconciler{Client: m.Kafkaplane, Topics: kts, Admin: admin, Recorder: m.Recorder,
+	rec := &topics.Reconciler{Client: m.Kafkaplane, Topics: kts, SingleNamespace: single, Admin: admin, Recorder: m.Recorder,
 		Opts: topics.Options{DeleteTopics: c.DeleteTopics, LeaveAlone: leaveAlone, FieldManager: m.FieldManager}}
 	ctl, err := controller.New(controller.Options{
 		Name: "kafkatopic", Reconciler: rec, Workers: m.Options.Workers, Metrics: m.Metrics,

@@ -1,7 +1,9 @@
 package kafka
 
 import (
+	"cmp"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 
@@ -71,7 +73,7 @@ type Admin struct {
 	create     *batch.Batcher[NewTopic, string]
 	alter      *batch.Batcher[ConfigChange, struct{}]
 	partitions *batch.Batcher[PartitionsChange, struct{}]
-	del        *batch.Batcher[string, struct{}]
+	del        *batch.Batcher[TopicRef, struct{}]
 }
 
 // NewAdmin returns an Admin over client; Run serves it. observe, when set, sees each batch's
@@ -125,9 +127,14 @@ func (a *Admin) CreatePartitions(ctx context.Context, c PartitionsChange) error 
 // AlreadyExists reports whether err says the topic to create exists already.
 func AlreadyExists(err error) bool { return errors.Is(err, kerr.TopicAlreadyExists) }
 
-// Delete deletes a topic; a topic that does not exist counts as deleted.
-func (a *Admin) Delete(ctx context.Context, name string) error {
-	_, err := a.del.Do(ctx, name)
+// TopicRef names one topic: by its ID when ID is set (a topic of that name with another ID is
+// another topic), else by name.
+type TopicRef struct{ Name, ID string }
+
+// Delete deletes a topic; a topic that does not exist (by ID: that topic, even if another of its
+// name exists now) counts as deleted. A response without an entry for the topic is an error.
+func (a *Admin) Delete(ctx context.Context, t TopicRef) error {
+	_, err := a.del.Do(ctx, t)
 	return err
 }
 
@@ -220,19 +227,62 @@ func (a *Admin) partitionsBatch(ctx context.Context, cs []PartitionsChange) ([]s
 	return make([]struct{}, len(cs)), errs
 }
 
-func (a *Admin) deleteBatch(ctx context.Context, names []string) ([]struct{}, []error) {
-	resps, err := a.adm.DeleteTopics(ctx, unique(names)...)
-	if err != nil {
-		return fill[struct{}](len(names), fmt.Errorf("deleting topics: %w", err))
-	}
-	errs := make([]error, len(names))
-	for i, n := range names {
-		r, ok := resps[n]
-		if ok && r.Err != nil && !errors.Is(r.Err, kerr.UnknownTopicOrPartition) {
-			errs[i] = fmt.Errorf("deleting topic %s: %w", n, r.Err)
+func (a *Admin) deleteBatch(ctx context.Context, refs []TopicRef) ([]struct{}, []error) {
+	errs := make([]error, len(refs))
+	req := kmsg.NewPtrDeleteTopicsRequest()
+	req.TimeoutMillis = 30000
+	seen := map[TopicRef]bool{}
+	for i, t := range refs {
+		rt := kmsg.NewDeleteTopicsRequestTopic()
+		if t.ID != "" {
+			id, err := parseTopicID(t.ID)
+			if err != nil {
+				errs[i] = fmt.Errorf("deleting topic %s: invalid topic ID %q: %w", t.Name, t.ID, err)
+				continue
+			}
+			rt.TopicID = id
+		} else {
+			rt.Topic = kmsg.StringPtr(t.Name)
+			req.TopicNames = append(req.TopicNames, t.Name) // v0–v5
+		}
+		if !seen[t] {
+			seen[t] = true
+			req.Topics = append(req.Topics, rt)
 		}
 	}
-	return make([]struct{}, len(names)), errs
+	resp, err := req.RequestWith(ctx, a.client)
+	if err != nil {
+		for i := range errs {
+			errs[i] = cmp.Or(errs[i], fmt.Errorf("deleting topics: %w", err))
+		}
+		return make([]struct{}, len(refs)), errs
+	}
+	byID, byName := map[string]kmsg.DeleteTopicsResponseTopic{}, map[string]kmsg.DeleteTopicsResponseTopic{}
+	for _, r := range resp.Topics {
+		if r.TopicID != ([16]byte{}) {
+			byID[kadm.TopicID(r.TopicID).String()] = r
+		}
+		if r.Topic != nil {
+			byName[*r.Topic] = r
+		}
+	}
+	for i, t := range refs {
+		if errs[i] != nil {
+			continue
+		}
+		r, ok := byName[t.Name]
+		if t.ID != "" {
+			r, ok = byID[t.ID]
+		}
+		switch {
+		case !ok:
+			errs[i] = fmt.Errorf("deleting topic %s: Kafka's answer has no entry for it", t.Name)
+		case r.ErrorCode == kerr.UnknownTopicOrPartition.Code, r.ErrorCode == kerr.UnknownTopicID.Code:
+		case r.ErrorCode != 0:
+			errs[i] = fmt.Errorf("deleting topic %s: %w%s", t.Name, kerr.ErrorForCode(r.ErrorCode), message(r.ErrorMessage))
+		}
+	}
+	return make([]struct{}, len(refs)), errs
 }
 
 // named is a per-topic request of a batch.
@@ -297,4 +347,18 @@ func (a *Admin) List(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("listing topics: %w", err)
 	}
 	return td.Names(), nil
+}
+
+// parseTopicID reads a topic ID in the form kadm.TopicID.String writes.
+func parseTopicID(s string) ([16]byte, error) {
+	var id [16]byte
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return id, err
+	}
+	if len(b) != len(id) {
+		return id, fmt.Errorf("%d bytes, want %d", len(b), len(id))
+	}
+	copy(id[:], b)
+	return id, nil
 }

@@ -34,7 +34,7 @@ type Admin interface {
 	Create(ctx context.Context, t kafka.NewTopic) (string, error)
 	AlterConfigs(ctx context.Context, c kafka.ConfigChange) error
 	CreatePartitions(ctx context.Context, c kafka.PartitionsChange) error
-	Delete(ctx context.Context, name string) error
+	Delete(ctx context.Context, t kafka.TopicRef) error
 	Reassign(ctx context.Context, topic string, plan map[int32][]int32) error
 	Reassigning(ctx context.Context, topic string, partitions int32) (bool, error)
 }
@@ -53,9 +53,13 @@ type Options struct {
 // Reconciler reconciles one KafkaTopic at a time; run many in parallel, Admin batches their
 // Kafka calls.
 type Reconciler struct {
-	Client   versioned.Interface
-	Topics   *informers.Multi
-	Admin    Admin
+	Client versioned.Interface
+	// Topics caches KafkaTopics, with IndexersFor(SingleNamespace).
+	Topics *informers.Multi
+	// SingleNamespace: the operator watches one namespace, where a resource named like a topic
+	// is found by key rather than by index.
+	SingleNamespace bool
+	Admin           Admin
 	Recorder events.Recorder
 	Opts     Options
 
@@ -114,8 +118,7 @@ func (r *Reconciler) reconcile(ctx context.Context, kt *v1beta1.KafkaTopic) (con
 		return controller.Result{}, r.status(ctx, kt, name, "", metav1.ConditionFalse, v1beta1.ReasonNotSupported, fmt.Sprintf("%s is an internal Kafka topic; it is never managed", name))
 	}
 	if winner := r.owner(kt, name); winner != nil {
-		return controller.Result{}, r.status(ctx, kt, name, "", metav1.ConditionFalse, v1beta1.ReasonResourceConflict,
-			fmt.Sprintf("topic %s is managed by %s/%s, which is older", name, winner.Namespace, winner.Name))
+		return controller.Result{}, r.conflict(ctx, kt, name, fmt.Sprintf("topic %s is managed by %s/%s", name, winner.Namespace, winner.Name))
 	}
 	var problems []string
 	for k, v := range kt.Spec.Config {
@@ -128,6 +131,10 @@ func (r *Reconciler) reconcile(ctx context.Context, kt *v1beta1.KafkaTopic) (con
 		r.Recorder.Eventf(kt, nil, corev1.EventTypeWarning, v1beta1.ReasonInvalidSpec, "Validate", strings.Join(problems, "; "))
 		return controller.Result{}, r.status(ctx, kt, name, kt.Status.TopicID, metav1.ConditionFalse, v1beta1.ReasonInvalidSpec, strings.Join(problems, "; "))
 	}
+	// A topic that exists already is taken over only by a resource that may have created it (it
+	// had our finalizer before, from a reconcile interrupted before the topic ID was recorded) or
+	// that asks for it (kafkaplane.io/adopted: "true"); see mayTakeOver.
+	takeOver := mayTakeOver(kt)
 	// The status write below starts from the patched object, whose resourceVersion is current:
 	// the cache may not have seen the patch yet, and a stale one would only earn a conflict.
 	if kt, err = r.patchFinalizer(ctx, kt, true); err != nil {
@@ -136,8 +143,9 @@ func (r *Reconciler) reconcile(ctx context.Context, kt *v1beta1.KafkaTopic) (con
 
 	// A resource that never had a topic most likely names a new one: create it straight away,
 	// without describing it first (a Kafka round trip per new topic). If the topic exists after
-	// all (made with Kafka tools, or our status write was lost), describing it takes over below.
-	if kt.Status.TopicID == "" {
+	// all (made with Kafka tools, or our status write was lost), describing it decides below.
+	ours := OwnID(kt, name)
+	if ours == "" {
 		id, err := r.create(ctx, kt, name)
 		switch {
 		case err == nil:
@@ -156,6 +164,19 @@ func (r *Reconciler) reconcile(ctx context.Context, kt *v1beta1.KafkaTopic) (con
 			return controller.Result{}, r.kafkaError(ctx, kt, name, err)
 		}
 		return controller.Result{}, r.status(ctx, kt, name, id, metav1.ConditionTrue, v1beta1.ReasonReady, "")
+	}
+	adopt := kt.Annotations[AnnotationAdopted] == "true"
+	switch {
+	case ours != "" && ours != topic.ID && !adopt:
+		return controller.Result{}, r.conflict(ctx, kt, name, fmt.Sprintf("topic %s in Kafka has ID %s, not %s which this resource created: "+
+			"it was deleted and made again outside the operator; nothing was changed (annotate %s: \"true\" to manage the new topic)",
+			name, topic.ID, ours, AnnotationAdopted))
+	case ours == "" && !takeOver && !adopt:
+		return controller.Result{}, r.conflict(ctx, kt, name, fmt.Sprintf("topic %s exists in Kafka and this resource did not create it; nothing was changed "+
+			"(annotate %s: \"true\" to manage it: its partitions, replicas and configs then follow this spec, and configs the spec does not list are reset)",
+			name, AnnotationAdopted))
+	case ours != topic.ID:
+		logger.Info("Taking over an existing topic", "topicId", topic.ID, "adopted", adopt)
 	}
 
 	if p := kt.Spec.Partitions; p != nil && *p < topic.Partitions {
@@ -243,17 +264,23 @@ func (r *Reconciler) changeReplicas(ctx context.Context, kt *v1beta1.KafkaTopic,
 }
 
 // finalize deletes the topic (when deletion is on and the resource managed it) and removes the
-// finalizer.
+// finalizer. A topic is deleted only by the resource that created or adopted it, by its topic ID
+// (a topic of that name made again outside the operator is another topic), and never while
+// another resource declares it.
 func (r *Reconciler) finalize(ctx context.Context, kt *v1beta1.KafkaTopic, name string) error {
 	if !finalizers.Has(kt, v1beta1.FinalizerTopicOperator) {
 		return nil
 	}
 	if r.Opts.DeleteTopics && kt.Annotations[v1beta1.AnnotationManaged] != "false" && !Internal(name) {
-		if err := r.Admin.Delete(ctx, name); err != nil {
-			return r.kafkaError(ctx, kt, name, err)
+		if ref, why := r.deletable(kt, name); why != "" {
+			klog.FromContext(ctx).Info("Leaving the topic in Kafka", "why", why)
+		} else {
+			if err := r.Admin.Delete(ctx, ref); err != nil {
+				return r.kafkaError(ctx, kt, name, err)
+			}
+			klog.FromContext(ctx).Info("Deleted topic", "topicId", ref.ID)
+			r.Recorder.Eventf(kt, nil, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted topic %s", name)
 		}
-		klog.FromContext(ctx).Info("Deleted topic")
-		r.Recorder.Eventf(kt, nil, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted topic %s", name)
 	}
 	_, err := r.patchFinalizer(ctx, kt, false)
 	if err == nil {
@@ -262,24 +289,64 @@ func (r *Reconciler) finalize(ctx context.Context, kt *v1beta1.KafkaTopic, name 
 	return err
 }
 
-// owner returns the resource that manages the same topic when it is not kt: the oldest one
-// (then by name), in kt's namespace.
-func (r *Reconciler) owner(kt *v1beta1.KafkaTopic, name string) *v1beta1.KafkaTopic {
-	objs, err := r.Topics.ByIndex(IndexTopicName, kt.Namespace+"/"+name)
-	if err != nil {
-		return nil
-	}
-	// The resource named like the topic claims it too, unless it names another in spec.topicName.
-	if o, ok, _ := r.Topics.GetByKey(kt.Namespace, name); ok && o.(*v1beta1.KafkaTopic).Spec.TopicName == "" {
-		objs = append(objs, o)
-	}
-	var winner *v1beta1.KafkaTopic
-	for _, o := range objs {
-		other := o.(*v1beta1.KafkaTopic)
-		if other.DeletionTimestamp != nil {
-			continue
+// deletable is the topic a deleted resource may delete, or why it deletes none.
+func (r *Reconciler) deletable(kt *v1beta1.KafkaTopic, name string) (kafka.TopicRef, string) {
+	for _, other := range r.claimants(kt, name) {
+		if other.UID != kt.UID {
+			return kafka.TopicRef{}, fmt.Sprintf("%s/%s declares it too", other.Namespace, other.Name)
 		}
-		if winner == nil || older(other, winner) {
+	}
+	if id := OwnID(kt, name); id != "" {
+		return kafka.TopicRef{Name: name, ID: id}, ""
+	}
+	if refused(kt) {
+		return kafka.TopicRef{}, "this resource never managed it (its status reports a conflict)"
+	}
+	// A create whose topic ID was never recorded (the operator stopped in between): by name.
+	return kafka.TopicRef{Name: name}, ""
+}
+
+// OwnID is the ID of the topic the resource created or adopted, as its status records it: ""
+// when it has none, or when it recorded it for another topic name.
+func OwnID(kt *v1beta1.KafkaTopic, name string) string {
+	if kt.Status.TopicName != "" && kt.Status.TopicName != name {
+		return ""
+	}
+	return kt.Status.TopicID
+}
+
+// mayTakeOver reports whether a resource without a topic ID may have created the topic of its
+// name: it carried our finalizer before this reconcile (so an earlier one got as far as creating)
+// and was not refused the topic.
+func mayTakeOver(kt *v1beta1.KafkaTopic) bool {
+	return finalizers.Has(kt, FinalizerName) && !refused(kt)
+}
+
+// refused reports whether the resource's status says it was refused its topic.
+func refused(kt *v1beta1.KafkaTopic) bool {
+	c := conditions.Find(kt.Status.Conditions, v1beta1.ConditionReady)
+	return c != nil && c.Reason == v1beta1.ReasonResourceConflict
+}
+
+// AnnotationAdopted set to "true" on a KafkaTopic lets it take over a topic that exists in Kafka
+// already (the adopt mode sets it on the resources it creates).
+const AnnotationAdopted = "kafkaplane.io/adopted"
+
+// conflict reports that the resource may not manage its topic; nothing changes in Kafka.
+func (r *Reconciler) conflict(ctx context.Context, kt *v1beta1.KafkaTopic, name, msg string) error {
+	if !refused(kt) {
+		r.Recorder.Eventf(kt, nil, corev1.EventTypeWarning, v1beta1.ReasonResourceConflict, "Reconcile", "%s", msg)
+	}
+	return r.status(ctx, kt, name, "", metav1.ConditionFalse, v1beta1.ReasonResourceConflict, msg)
+}
+
+// owner returns the resource that manages the same topic when it is not kt. Ownership is per
+// Kafka cluster (every resource this operator watches, in any namespace): the resource that
+// recorded the topic's ID first, else the oldest (then by namespace and name).
+func (r *Reconciler) owner(kt *v1beta1.KafkaTopic, name string) *v1beta1.KafkaTopic {
+	var winner *v1beta1.KafkaTopic
+	for _, other := range r.claimants(kt, name) {
+		if winner == nil || before(other, winner, name) {
 			winner = other
 		}
 	}
@@ -289,25 +356,58 @@ func (r *Reconciler) owner(kt *v1beta1.KafkaTopic, name string) *v1beta1.KafkaTo
 	return winner
 }
 
-// IndexTopicName indexes the KafkaTopics that set spec.topicName by namespace/topic name, so
-// that finding the resources that claim one topic costs a lookup, not a scan of every topic. The
-// others claim the topic of their own name, found by key: indexing them too would cost a set per
-// resource (3.6 MB at 10,000 topics) to find what the key finds.
+// claimants are the resources, not being deleted, that stand for topic name (kt among them
+// unless it is being deleted).
+func (r *Reconciler) claimants(kt *v1beta1.KafkaTopic, name string) []*v1beta1.KafkaTopic {
+	objs, _ := r.Topics.ByIndex(IndexTopicName, name)
+	// In one namespace, the resource named like the topic is found by key (see IndexersFor).
+	if r.SingleNamespace {
+		if o, ok, _ := r.Topics.GetByKey(kt.Namespace, name); ok && o.(*v1beta1.KafkaTopic).Spec.TopicName == "" {
+			objs = append(objs, o)
+		}
+	}
+	var out []*v1beta1.KafkaTopic
+	for _, o := range objs {
+		other := o.(*v1beta1.KafkaTopic)
+		if other.DeletionTimestamp == nil && TopicName(other) == name {
+			out = append(out, other)
+		}
+	}
+	return out
+}
+
+// before orders claimants of a topic: one that recorded an ID for it first, then the oldest.
+func before(a, b *v1beta1.KafkaTopic, name string) bool {
+	if ia, ib := OwnID(a, name) != "", OwnID(b, name) != ""; ia != ib {
+		return ia
+	}
+	return older(a, b)
+}
+
+// IndexTopicName indexes KafkaTopics by the topic they stand for, across namespaces: one topic
+// name is one topic of the Kafka cluster. In one namespace only the resources that set
+// spec.topicName are indexed (the others are found by key: indexing them too would cost a set
+// per resource, 3.6 MB at 10,000 topics, to find what the key finds).
 const IndexTopicName = "topicName"
 
-// Indexers are the KafkaTopic cache indexes the reconciler uses; add them before the informers
-// start.
-var Indexers = cache.Indexers{IndexTopicName: func(obj any) ([]string, error) {
-	kt, ok := obj.(*v1beta1.KafkaTopic)
-	if !ok || kt.Spec.TopicName == "" {
-		return nil, nil
-	}
-	return []string{kt.Namespace + "/" + kt.Spec.TopicName}, nil
-}}
+// IndexersFor returns the KafkaTopic cache indexes the reconciler uses for an operator watching
+// one namespace (single) or several; add them before the informers start.
+func IndexersFor(single bool) cache.Indexers {
+	return cache.Indexers{IndexTopicName: func(obj any) ([]string, error) {
+		kt, ok := obj.(*v1beta1.KafkaTopic)
+		if !ok || (single && kt.Spec.TopicName == "") {
+			return nil, nil
+		}
+		return []string{TopicName(kt)}, nil
+	}}
+}
 
 func older(a, b *v1beta1.KafkaTopic) bool {
 	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
 		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
 	}
 	return a.Name < b.Name
 }
