@@ -158,6 +158,9 @@ func (o Operator) Deployment(k *v1beta1.Kafka, defaultImage string, certRevision
 	}
 	if o.Binary == v1beta1.BinaryUserOperator {
 		args = append(args, "--clients-ca-namespace="+k.Namespace)
+		if az := k.Spec.Kafka.Authorization; az != nil && len(az.SuperUsers) > 0 {
+			args = append(args, "--super-users="+strings.Join(az.SuperUsers, ";"))
+		}
 		if k.Spec.ClientsCa != nil {
 			if k.Spec.ClientsCa.ValidityDays > 0 {
 				args = append(args, "--certificate-validity-days="+strconv.Itoa(int(k.Spec.ClientsCa.ValidityDays)))

@@ -41,6 +41,7 @@ type Config struct {
 	Kafka                      client.Options
 	CANamespace, CACert, CAKey string
 	ValidityDays, RenewalDays  int
+	SuperUsers                 string
 }
 
 // AddFlags registers the flags.
@@ -51,6 +52,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.CAKey, "clients-ca-key-secret", "", "Secret with the clients CA key (ca.key); default: <cluster>-clients-ca")
 	fs.IntVar(&c.ValidityDays, "certificate-validity-days", 365, "validity of user certificates, unless a user sets its own")
 	fs.IntVar(&c.RenewalDays, "certificate-renewal-days", 30, "days before expiry at which user certificates are renewed, unless a user sets its own")
+	fs.StringVar(&c.SuperUsers, "super-users", "", "semicolon-separated super users of the Kafka cluster (e.g. User:CN=admin;User:root), which no KafkaUser may manage")
 }
 
 // Defaults sets the common options' defaults for the user operator.
@@ -104,7 +106,8 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 
 	rec := &users.Reconciler{Kube: m.Kube, Client: m.Kafkaplane, Users: kus, SingleNamespace: single, Secrets: owned, SecretsMetadata: meta,
 		CA: ca, Admin: admin, Recorder: m.Recorder,
-		Opts: users.Options{ValidityDays: int32(c.ValidityDays), RenewalDays: int32(c.RenewalDays), FieldManager: m.FieldManager}}
+		Opts: users.Options{ValidityDays: int32(c.ValidityDays), RenewalDays: int32(c.RenewalDays), FieldManager: m.FieldManager,
+			SuperUsers: splitSuperUsers(c.SuperUsers)}}
 	keys := func() []controller.Key { return kus.Keys() }
 	ctl, err := controller.New(controller.Options{
 		Name: "kafkauser", Reconciler: rec, Workers: m.Options.Workers, Metrics: m.Metrics,
@@ -208,4 +211,16 @@ func passwordSourceHandler(ctl *controller.Controller, kus interface {
 		UpdateFunc: func(_, newObj any) { enqueue(newObj) },
 		DeleteFunc: enqueue,
 	}
+}
+
+// splitSuperUsers reads --super-users: principals separated by semicolons (a principal such as
+// User:CN=a,O=b has commas), as Kafka's super.users.
+func splitSuperUsers(s string) []string {
+	var out []string
+	for u := range strings.SplitSeq(s, ";") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }

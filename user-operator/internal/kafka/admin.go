@@ -117,7 +117,18 @@ func (a *Admin) Refresh(ctx context.Context) error {
 	return err
 }
 
-// RefreshedAt is when the view was last read from Kafka. It holds only users managed then: for
+// RefreshAfter makes sure the view was read from Kafka by a describe that began after t; callers
+// waiting at once share one describe.
+func (a *Admin) RefreshAfter(ctx context.Context, t time.Time) error {
+	a.loading.Lock()
+	defer a.loading.Unlock()
+	if a.view.isLoaded() && a.RefreshedAt().After(t) {
+		return nil
+	}
+	return a.Refresh(ctx)
+}
+
+// RefreshedAt is when the view was last read from Kafka (when that describe began). It holds only users managed then: for
 // a user created since, what Kafka had before (e.g. ACLs made with Kafka tools) is seen at the
 // next Refresh.
 func (a *Admin) RefreshedAt() time.Time {

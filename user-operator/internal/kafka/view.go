@@ -44,24 +44,31 @@ func (v *view) apply(change func(*view)) {
 }
 
 // describing marks the start of a describe; pass what it returns to described.
-func (v *view) describing() int {
+func (v *view) describing() describeMark {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.describes++
-	return len(v.journal)
+	return describeMark{journal: len(v.journal), at: time.Now()}
+}
+
+// describeMark is where and when a describe began.
+type describeMark struct {
+	journal int
+	at      time.Time
 }
 
 // described ends a describe that began at mark: when it succeeded (ok), its answer, with the
 // writes made since replayed onto it, becomes the view.
-func (v *view) described(mark int, ok bool, acls map[string][]binding, quotas map[string]map[string]float64, scram map[string]bool) {
+func (v *view) described(mark describeMark, ok bool, acls map[string][]binding, quotas map[string]map[string]float64, scram map[string]bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if ok {
 		next := &view{acls: acls, quotas: quotas, scram: scram}
-		for _, change := range v.journal[mark:] {
+		for _, change := range v.journal[mark.journal:] {
 			change(next)
 		}
-		v.acls, v.quotas, v.scram, v.loaded, v.at = next.acls, next.quotas, next.scram, true, time.Now()
+		// The view is as of the describe's start: Kafka state made after it may be missing.
+		v.acls, v.quotas, v.scram, v.loaded, v.at = next.acls, next.quotas, next.scram, true, mark.at
 	}
 	if v.describes--; v.describes == 0 {
 		v.journal = nil

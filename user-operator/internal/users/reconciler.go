@@ -32,6 +32,7 @@ type Admin interface {
 	EnsureLoaded(ctx context.Context) error
 	Refresh(ctx context.Context) error
 	RefreshedAt() time.Time
+	RefreshAfter(ctx context.Context, t time.Time) error
 	ACLs(principal string) ([]kafka.ACL, error)
 	Quotas(user string) (map[string]float64, error)
 	HasSCRAM(user string) (bool, error)
@@ -54,6 +55,8 @@ type Options struct {
 	ValidityDays, RenewalDays int32
 	// FieldManager names the operator's writes.
 	FieldManager string
+	// SuperUsers are the Kafka's super users (e.g. User:CN=admin): no KafkaUser may be one.
+	SuperUsers []string
 }
 
 // Reconciler reconciles one KafkaUser at a time; run many in parallel, Admin batches their
@@ -121,15 +124,31 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 		msg := fmt.Sprintf("the principal %s is managed by %s/%s, which is older", username, winner.Namespace, winner.Name)
 		return controller.Result{}, r.warn(ctx, ku, EventConflict, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonResourceConflict, msg))
 	}
-	if ku, err = r.patchFinalizer(ctx, ku, true); err != nil {
-		return controller.Result{}, err
+	if msg := r.reserved(username); msg != "" {
+		return controller.Result{}, r.warn(ctx, ku, EventConflict, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonResourceConflict, msg))
 	}
 	if err := r.Admin.EnsureLoaded(ctx); err != nil {
 		return controller.Result{}, r.kafkaError(ctx, ku, err)
 	}
+	if !finalizers.Has(ku, v1beta1.FinalizerUserOperator) {
+		// Nothing of this user was written to Kafka yet (that starts after the finalizer): what
+		// Kafka holds for its principal belongs to someone else.
+		msg, err := r.foreign(ctx, ku, username)
+		if err != nil {
+			return controller.Result{}, r.kafkaError(ctx, ku, err)
+		}
+		if msg != "" {
+			return controller.Result{}, r.warn(ctx, ku, EventConflict, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonResourceConflict, msg))
+		}
+	}
+	if ku, err = r.patchFinalizer(ctx, ku, true); err != nil {
+		return controller.Result{}, err
+	}
 
-	// A principal the user had before (authentication type changed) is cleaned up first.
-	if old := ku.Status.Username; old != "" && old != username {
+	// The principal the user had before its authentication type changed is cleaned up first.
+	// Only the other principal of its own name qualifies: the status says which one the user had,
+	// and can never aim the cleanup at an unrelated principal.
+	if old := ku.Status.Username; old != "" && old != username && old == otherUsername(ku) {
 		if err := r.cleanUp(ctx, old); err != nil {
 			return controller.Result{}, r.kafkaError(ctx, ku, err)
 		}
@@ -182,11 +201,9 @@ func (r *Reconciler) finalize(ctx context.Context, ku *v1beta1.KafkaUser) error 
 	if !finalizers.Has(ku, v1beta1.FinalizerUserOperator) {
 		return nil
 	}
-	if winner := r.owner(ku); winner == nil { // a conflict's loser never managed the principal
-		username := ku.Status.Username
-		if username == "" {
-			username = Username(ku)
-		}
+	if winner := r.owner(ku); winner == nil && r.reserved(Username(ku)) == "" { // a conflict's loser never managed the principal
+		// The principal comes from the spec and the name, never from the status alone.
+		username := Username(ku)
 		if err := r.Admin.EnsureLoaded(ctx); err != nil {
 			return r.kafkaError(ctx, ku, err)
 		}
@@ -200,8 +217,19 @@ func (r *Reconciler) finalize(ctx context.Context, ku *v1beta1.KafkaUser) error 
 		if err := r.cleanUp(ctx, username); err != nil {
 			return r.kafkaError(ctx, ku, err)
 		}
+		if old := ku.Status.Username; old != "" && old != username && old == otherUsername(ku) {
+			if err := r.cleanUp(ctx, old); err != nil {
+				return r.kafkaError(ctx, ku, err)
+			}
+		}
 		klog.FromContext(ctx).Info("Removed the user's ACLs, quotas and SCRAM credential")
-		r.Recorder.Eventf(ku, nil, corev1.EventTypeNormal, EventCleanedUp, "Delete", "removed the ACLs, quotas and SCRAM credential of %s", username)
+		msg := fmt.Sprintf("removed the ACLs, quotas and SCRAM credential of %s", username)
+		if c := r.cachedSecret(ku); c != nil && !c.NotAfter.IsZero() {
+			// Kafka checks no revocation list: the certificate itself stays valid.
+			msg += fmt.Sprintf("; its certificate stays valid until %s (Kafka has no revocation): with no ACLs it is refused, "+
+				"but a super-user entry or a later ACL for User:%s would let it in again", c.NotAfter.UTC().Format(time.RFC3339), username)
+		}
+		r.Recorder.Eventf(ku, nil, corev1.EventTypeNormal, EventCleanedUp, "Delete", "%s", msg)
 	}
 	_, err := r.patchFinalizer(ctx, ku, false)
 	if err == nil {
@@ -210,6 +238,66 @@ func (r *Reconciler) finalize(ctx context.Context, ku *v1beta1.KafkaUser) error 
 		r.written.Delete(ku.UID)
 	}
 	return err
+}
+
+// otherUsername is the principal the user's name has under the other kind of authentication
+// (CN=<name> for certificates, <name> otherwise): the one it may have had before.
+func otherUsername(ku *v1beta1.KafkaUser) string {
+	if u := Username(ku); u != ku.Name {
+		return ku.Name
+	}
+	return "CN=" + ku.Name
+}
+
+// AnnotationAdopted set to "true" on a KafkaUser lets it take over a principal that already has
+// ACLs, quotas or a SCRAM credential in Kafka which no KafkaUser made.
+const AnnotationAdopted = "kafkaplane.io/adopted"
+
+// reserved says why no KafkaUser may manage the principal: a super user of the Kafka, or one of
+// the operators' own principals (certificates of organisation kafkaplane.io); "" when it may.
+func (r *Reconciler) reserved(username string) string {
+	if strings.Contains(username, "O=kafkaplane.io") {
+		return fmt.Sprintf("the principal User:%s is one of the operators' own; it is never managed by a KafkaUser", username)
+	}
+	for _, su := range r.Opts.SuperUsers {
+		if strings.TrimPrefix(strings.TrimSpace(su), "User:") == username {
+			return fmt.Sprintf("the principal User:%s is a super user of the Kafka cluster; a KafkaUser may not manage it "+
+				"(it would hand out its credentials and reset its ACLs and quotas); nothing was changed", username)
+		}
+	}
+	return ""
+}
+
+// foreign says, for a user none of whose state was written yet, whether Kafka already holds
+// ACLs, quotas or a SCRAM credential for its principal (made with Kafka tools, or another
+// operator's): "" when it holds none, or when the user asks to adopt them. The view is read again
+// when it is older than the user, so that state made just before is not missed.
+func (r *Reconciler) foreign(ctx context.Context, ku *v1beta1.KafkaUser, username string) (string, error) {
+	if ku.Annotations[AnnotationAdopted] == "true" {
+		return "", nil
+	}
+	// (Creation timestamps are whole seconds.)
+	if err := r.Admin.RefreshAfter(ctx, ku.CreationTimestamp.Time.Add(time.Second)); err != nil {
+		return "", err
+	}
+	acls, err := r.Admin.ACLs("User:" + username)
+	if err != nil {
+		return "", err
+	}
+	quotas, err := r.Admin.Quotas(username)
+	if err != nil {
+		return "", err
+	}
+	scram, err := r.Admin.HasSCRAM(username)
+	if err != nil {
+		return "", err
+	}
+	if len(acls) == 0 && len(quotas) == 0 && !scram {
+		return "", nil
+	}
+	return fmt.Sprintf("the principal User:%s already has %d ACLs, %d quotas and %s in Kafka that no KafkaUser made; "+
+		"nothing was changed (annotate %s: \"true\" to manage the principal: its ACLs and quotas then follow this spec and its password is replaced)",
+		username, len(acls), len(quotas), map[bool]string{true: "a SCRAM credential", false: "no SCRAM credential"}[scram], AnnotationAdopted), nil
 }
 
 // owner returns the older KafkaUser of the same name in another namespace that owns the

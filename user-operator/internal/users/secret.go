@@ -119,6 +119,9 @@ func (r *Reconciler) scramSecret(ctx context.Context, ku *v1beta1.KafkaUser, cac
 			return credential{}, &invalidError{reason: v1beta1.ReasonSecretNotFound,
 				msg: fmt.Sprintf("the password Secret %s/%s does not exist; nothing was changed", ku.Namespace, ref.Name)}
 		}
+		if err := passwordSourceAllowed(obj.(metav1.Object)); err != nil {
+			return credential{}, err
+		}
 		source = fmt.Sprintf("%s/%s@%s", ref.Name, ref.Key, obj.(metav1.Object).GetResourceVersion())
 	}
 	why := ""
@@ -143,6 +146,13 @@ func (r *Reconciler) scramSecret(ctx context.Context, ku *v1beta1.KafkaUser, cac
 		if err != nil {
 			return credential{}, fmt.Errorf("reading the password Secret %s/%s: %w", ku.Namespace, ref.Name, err)
 		}
+		if err := passwordSourceAllowed(src); err != nil {
+			return credential{}, err
+		}
+		if src.Type == corev1.SecretTypeServiceAccountToken {
+			return credential{}, &invalidError{reason: v1beta1.ReasonInvalidSpec,
+				msg: fmt.Sprintf("the password Secret %s/%s is a ServiceAccount token; it may not be a password source; nothing was changed", ku.Namespace, ref.Name)}
+		}
 		if len(src.Data[ref.Key]) == 0 {
 			return credential{}, &invalidError{reason: v1beta1.ReasonSecretNotFound,
 				msg: fmt.Sprintf("the password Secret %s/%s has no key %q (or it is empty); nothing was changed", ku.Namespace, ref.Name, ref.Key)}
@@ -161,6 +171,19 @@ func (r *Reconciler) scramSecret(ctx context.Context, ku *v1beta1.KafkaUser, cac
 	}
 	return credential{secret: ku.Name, scram: true, digest: ann[credentials.AnnotationDigest], password: password,
 		change: fmt.Sprintf("wrote the password Secret (%s)", why)}, nil
+}
+
+// passwordSourceAllowed refuses, as a user's password source, a Secret that a Kafkaplane operator
+// made (it carries kafkaplane.io/kind: CA certificates and keys, node and operator certificates,
+// other users' credentials): copying one would hand its key material to whoever may read the
+// user's Secret.
+func passwordSourceAllowed(s metav1.Object) error {
+	if kind := s.GetLabels()[v1beta1.LabelKind]; kind != "" {
+		return &invalidError{reason: v1beta1.ReasonInvalidSpec,
+			msg: fmt.Sprintf("the password Secret %s/%s was made by a Kafkaplane operator (kafkaplane.io/kind: %s); it may not be a password source; nothing was changed",
+				s.GetNamespace(), s.GetName(), kind)}
+	}
+	return nil
 }
 
 // readPassword reads the SCRAM password from the user's Secret, checking it is the data whose
