@@ -60,8 +60,8 @@ type Reconciler struct {
 	// is found by key rather than by index.
 	SingleNamespace bool
 	Admin           Admin
-	Recorder events.Recorder
-	Opts     Options
+	Recorder        events.Recorder
+	Opts            Options
 
 	// memo remembers our own writes: the cache can lag behind them, and a reconcile must
 	// neither write the same status again nor patch from a version our write replaced.
