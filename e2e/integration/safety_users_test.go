@@ -92,13 +92,21 @@ func TestUserCleanupIgnoresStatus(t *testing.T) {
 	checkOutsider := e.addOutsider(t)
 	e.startOperator(t, ns)
 	users := f.Kafkaplane.KafkaplaneV1beta1().KafkaUsers(ns)
+	// A managed user whose ACLs and password are the target.
+	victim := v1beta1.KafkaUserSpec{Authentication: &v1beta1.KafkaUserAuthentication{Type: v1beta1.UserAuthScramSha512},
+		Authorization: &v1beta1.KafkaUserAuthorization{Type: "simple", ACLs: []v1beta1.ACLRule{
+			{Resource: v1beta1.ACLResource{Type: v1beta1.ACLResourceTopic, Name: "orders"}, Operations: []v1beta1.ACLOperation{"Read"}}}}}
+	if _, err := users.Create(ctx, kafkaUser("victim", victim), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitUser(t, f, ns, "victim", v1beta1.ReasonReady)
 	spec := v1beta1.KafkaUserSpec{Authentication: &v1beta1.KafkaUserAuthentication{Type: v1beta1.UserAuthTLS}}
 	if _, err := users.Create(ctx, kafkaUser("mallory", spec), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	waitUser(t, f, ns, "mallory", v1beta1.ReasonReady)
-	// Someone who may patch the status aims it at the outsider, and deletes the user at once.
-	if _, err := users.Patch(ctx, "mallory", types.MergePatchType, []byte(`{"status":{"username":"outsider"}}`), metav1.PatchOptions{}, "status"); err != nil {
+	// Someone who may patch the status aims it at the victim, and deletes the user at once.
+	if _, err := users.Patch(ctx, "mallory", types.MergePatchType, []byte(`{"status":{"username":"victim"}}`), metav1.PatchOptions{}, "status"); err != nil {
 		t.Fatal(err)
 	}
 	if err := users.Delete(ctx, "mallory", metav1.DeleteOptions{}); err != nil {
@@ -106,6 +114,12 @@ func TestUserCleanupIgnoresStatus(t *testing.T) {
 	}
 	waitUserGone(t, f, ns, "mallory")
 	checkOutsider()
+	if acls := aclsOf(t, e.cl, "User:victim"); len(acls) != 1 {
+		t.Errorf("the victim's ACLs changed: %v", acls)
+	}
+	if !hasSCRAM(t, e.adm, "victim") {
+		t.Error("the victim's SCRAM credential was deleted")
+	}
 	// The deletion Event says how long the certificate stays valid.
 	evs, err := f.Kube.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {

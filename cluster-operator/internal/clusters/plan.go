@@ -157,6 +157,15 @@ func (r *Reconciler) reconcileCA(ctx context.Context, k *v1beta1.Kafka, kind cer
 		}
 		return ca, nil
 	}
+	if cert == nil || key == nil {
+		// The cache misses one: never create a CA on that alone (a lagging cache, or a Secret
+		// whose label was removed, would have a new CA forced over the one every node and client
+		// trusts). Read both from the API server.
+		var err error
+		if cert, key, err = r.liveCA(ctx, k, kind, certName, keyName); err != nil {
+			return nil, err
+		}
+	}
 	ca, err := certs.Reconcile(k, kind, cert, key, r.now())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", kind, err)
@@ -173,6 +182,41 @@ func (r *Reconciler) reconcileCA(ctx context.Context, k *v1beta1.Kafka, kind cer
 		r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "CA"+ca.Action, "Reconcile", "%s certificate %s", kind, strings.ToLower(ca.Action))
 	}
 	return ca, nil
+}
+
+// liveCA reads a generated CA's two Secrets from the API server. Secrets that exist must be ours
+// (labelled as the cluster operator labels them) and hold their keys; either both exist or
+// neither does. Anything else is a conflict the user resolves: the operator creates a CA only
+// where neither Secret exists.
+func (r *Reconciler) liveCA(ctx context.Context, k *v1beta1.Kafka, kind certs.CAKind, certName, keyName string) (*corev1.Secret, *corev1.Secret, error) {
+	cert, err := r.getSecret(ctx, k.Namespace, certName)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := r.getSecret(ctx, k.Namespace, keyName)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, s := range []struct {
+		secret   *corev1.Secret
+		name, at string
+	}{{cert, certName, pki.CACertKey}, {key, keyName, pki.CAKeyKey}} {
+		switch {
+		case s.secret == nil:
+		case s.secret.Labels[v1beta1.LabelKind] != v1beta1.KindKafka || s.secret.Labels[v1beta1.LabelCluster] != k.Name:
+			return nil, nil, specErrorf("%s: the Secret %s exists but was not made by the cluster operator (it lacks the labels %s=%s, %s=%s); "+
+				"nothing was written: label it, delete it, or provide the CA yourself (generateCertificateAuthority: false)",
+				kind, s.name, v1beta1.LabelKind, v1beta1.KindKafka, v1beta1.LabelCluster, k.Name)
+		case len(s.secret.Data[s.at]) == 0:
+			return nil, nil, specErrorf("%s: the Secret %s has no %s; nothing was written: delete both CA Secrets to have a new CA created "+
+				"(every node and client certificate is then re-issued)", kind, s.name, s.at)
+		}
+	}
+	if (cert == nil) != (key == nil) {
+		return nil, nil, specErrorf("%s: only one of the Secrets %s and %s exists; nothing was written: restore the other, or delete both to have a new CA created",
+			kind, certName, keyName)
+	}
+	return cert, key, nil
 }
 
 func (r *Reconciler) getSecret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {

@@ -1,6 +1,7 @@
 package clusters
 
 import (
+	"encoding/json"
 	"context"
 	"fmt"
 	"slices"
@@ -124,9 +125,21 @@ func (r *Reconciler) recordNodeIDs(ctx context.Context, k *v1beta1.Kafka, pools 
 }
 
 func (r *Reconciler) recordClusterID(ctx context.Context, k *v1beta1.Kafka, id string) error {
-	next := *k.Status.DeepCopy()
-	next.ClusterID = id
-	return r.patchKafkaStatus(ctx, k, next)
+	// Only on the version the ID was found missing in: a reconcile working from a cache that
+	// lags behind an ID written meanwhile gets a conflict (and retries from a fresh cache) rather
+	// than replacing it, so a cluster never has two IDs.
+	body, err := json.Marshal(map[string]any{"metadata": map[string]any{"resourceVersion": k.ResourceVersion},
+		"status": map[string]any{"clusterId": id}})
+	if err != nil {
+		return err
+	}
+	out, err := r.Client.KafkaplaneV1beta1().Kafkas(k.Namespace).Patch(ctx, k.Name, types.MergePatchType, body,
+		metav1.PatchOptions{FieldManager: r.Opts.FieldManager}, "status")
+	if err != nil {
+		return fmt.Errorf("recording the cluster ID of Kafka %s/%s: %w", k.Namespace, k.Name, err)
+	}
+	k.Status.ClusterID, k.ResourceVersion = id, out.ResourceVersion
+	return nil
 }
 
 // writeStatus reports the outcome of a reconcile on the Kafka and its pools.

@@ -1,0 +1,110 @@
+package clusters
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	kpfake "github.com/kafkaplane/kafkaplane/pkg/generated/clientset/versioned/fake"
+)
+
+// TestCAMissingFromCacheIsNotReplaced: a CA Secret the cache does not show (a lagging cache) is
+// read from the API server and kept, not replaced by a new CA; one that lost our labels is a
+// conflict reported on the Kafka, and nothing is written over it. (Before the fix a new CA was
+// force-applied over the Secret both times, breaking every node's and client's trust.)
+func TestCAMissingFromCacheIsNotReplaced(t *testing.T) {
+	e := newEnv(t, testKafka(), testPool("controllers", 1, v1beta1.RoleController), testPool("brokers", 1, v1beta1.RoleBroker))
+	e.reconcile(t)
+	ctx := context.Background()
+	secrets := e.kube.CoreV1().Secrets(ns)
+	before := e.secretData(t, "c-cluster-ca-cert")["ca.crt"]
+	beforeKey := e.secretData(t, "c-cluster-ca")["ca.key"]
+	if len(before) == 0 || len(beforeKey) == 0 {
+		t.Fatal("no cluster CA")
+	}
+	dropFromCache := func(name string) {
+		t.Helper()
+		s, err := secrets.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.caches.Secrets.Indexer(ns).Delete(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The cache lags: the cert Secret is missing from it.
+	dropFromCache("c-cluster-ca-cert")
+	e.reconcile(t)
+	if got := e.secretData(t, "c-cluster-ca-cert")["ca.crt"]; !bytes.Equal(got, before) {
+		t.Fatal("a CA missing from the cache was replaced by a new one")
+	}
+	if got := e.secretData(t, "c-cluster-ca")["ca.key"]; !bytes.Equal(got, beforeKey) {
+		t.Fatal("the CA key was replaced")
+	}
+
+	// Its labels are removed: it is no longer recognisably ours.
+	if _, err := secrets.Patch(ctx, "c-cluster-ca", types.MergePatchType,
+		[]byte(`{"metadata":{"labels":{"kafkaplane.io/kind":null}}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dropFromCache("c-cluster-ca")
+	e.reconcile(t)
+	if got := e.secretData(t, "c-cluster-ca")["ca.key"]; !bytes.Equal(got, beforeKey) {
+		t.Fatal("a new CA key was written over a Secret the operator does not recognise")
+	}
+	if got := e.secretData(t, "c-cluster-ca-cert")["ca.crt"]; !bytes.Equal(got, before) {
+		t.Fatal("the CA certificate was replaced")
+	}
+	c := findReady(e.kafka(t))
+	if c == nil || c.Reason != v1beta1.ReasonInvalidSpec || !strings.Contains(c.Message, "was not made by the cluster operator") {
+		t.Fatalf("condition: %+v", c)
+	}
+}
+
+// TestClusterIDWriteIsConditional: the cluster ID is recorded only on the version of the Kafka
+// it was found missing in, so a reconcile on a cache that lags behind an ID written meanwhile
+// gets a conflict instead of writing a second ID. (Before the fix the status patch carried no
+// precondition and replaced the ID.) The fake clientset keeps no resource versions, so a
+// reactor checks the precondition as the API server does.
+func TestClusterIDWriteIsConditional(t *testing.T) {
+	stored := testKafka()
+	stored.ResourceVersion = "2"
+	stored.Status.ClusterID = "first-id"
+	kp := kpfake.NewSimpleClientset(stored)
+	kp.PrependReactor("patch", "kafkas", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		p := a.(k8stesting.PatchAction)
+		var body struct {
+			Metadata struct {
+				ResourceVersion string `json:"resourceVersion"`
+			} `json:"metadata"`
+		}
+		_ = json.Unmarshal(p.GetPatch(), &body)
+		if rv := body.Metadata.ResourceVersion; rv != "" && rv != stored.ResourceVersion {
+			return true, nil, apierrors.NewConflict(v1beta1.Resource("kafkas"), p.GetName(), nil)
+		}
+		return false, nil, nil
+	})
+	r := &Reconciler{Client: kp, Opts: Options{FieldManager: "test"}}
+	lagging := testKafka() // what a lagging cache shows: no ID yet
+	lagging.ResourceVersion = "1"
+	err := r.recordClusterID(context.Background(), lagging, "second-id")
+	if !apierrors.IsConflict(err) {
+		t.Fatalf("recording a cluster ID from a stale version: %v, want a conflict", err)
+	}
+	got, err := kp.KafkaplaneV1beta1().Kafkas(ns).Get(context.Background(), "c", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.ClusterID != "first-id" {
+		t.Fatalf("cluster ID %q, want first-id", got.Status.ClusterID)
+	}
+}
