@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,11 +10,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/pki"
 )
 
 // TestUserPrincipalTakeover: a KafkaUser may not take over a principal it did not create — one
@@ -194,4 +197,61 @@ func waitUserGone(t *testing.T, f *framework.Framework, ns, name string) {
 		_, err := f.Kafkaplane.KafkaplaneV1beta1().KafkaUsers(ns).Get(context.Background(), name, metav1.GetOptions{})
 		return apierrors.IsNotFound(err), err
 	})
+}
+
+// TestUserCertificatesWaitForBrokersToTrustNewKey: when the clients CA key is replaced, user
+// certificates stay on the old key (and a new user waits) until the clients CA cert Secret says
+// every Kafka node trusts the new key; then they move. (Before, they were re-issued from the new
+// key at once, which brokers that had not restarted refused.)
+func TestUserCertificatesWaitForBrokersToTrustNewKey(t *testing.T) {
+	e := setupUsers(t)
+	f, ns, ctx := e.f, e.ns, context.Background()
+	e.startOperator(t, ns)
+	users := f.Kafkaplane.KafkaplaneV1beta1().KafkaUsers(ns)
+	tls := v1beta1.KafkaUserSpec{Authentication: &v1beta1.KafkaUserAuthentication{Type: v1beta1.UserAuthTLS}}
+	if _, err := users.Create(ctx, kafkaUser("early", tls), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitUser(t, f, ns, "early", v1beta1.ReasonReady)
+	oldCert := string(getSecret(t, f, ns, "early").Data["user.crt"])
+
+	// The key is replaced (generation 1); the nodes still trust only generation 0.
+	newCA := e.writeClientsCATrusting(t, 1, 1, 0, nil)
+	setTrusted := func(gen string) {
+		t.Helper()
+		if _, err := f.Kube.CoreV1().Secrets(ns).Patch(ctx, v1beta1.ClientsCACertSecretName("c"), types.MergePatchType,
+			[]byte(`{"metadata":{"annotations":{"`+pki.AnnotationTrustedKeyGeneration+`":"`+gen+`"}}}`), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := users.Create(ctx, kafkaUser("late", tls), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	u := waitUser(t, f, ns, "late", v1beta1.ReasonCAUnavailable)
+	if !strings.Contains(readyMessage(u), "trust the new clients CA key") {
+		t.Errorf("message %q", readyMessage(u))
+	}
+	time.Sleep(3 * time.Second) // resyncs
+	if got := string(getSecret(t, f, ns, "early").Data["user.crt"]); got != oldCert {
+		t.Fatal("a user certificate moved to the new key before the brokers trust it")
+	}
+	if early, err := users.Get(ctx, "early", metav1.GetOptions{}); err != nil {
+		t.Fatal(err)
+	} else if r := meta.FindStatusCondition(early.Status.Conditions, v1beta1.ConditionReady); r == nil || r.Status != metav1.ConditionTrue {
+		t.Errorf("a user keeping its valid certificate is not Ready: %+v", r)
+	}
+
+	// Every node trusts the new key: both users get certificates from it.
+	setTrusted("1")
+	for _, name := range []string{"early", "late"} {
+		eventually(t, name+" on the new key", func() (bool, error) {
+			s, err := f.Kube.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return false, err
+			}
+			certs, err := pki.DecodeCerts(s.Data["user.crt"])
+			return err == nil && pki.SignedBy(certs[0], []*x509.Certificate{newCA.Cert}, x509.ExtKeyUsageClientAuth, time.Now()), err
+		})
+	}
+	waitUser(t, f, ns, "late", v1beta1.ReasonReady)
 }

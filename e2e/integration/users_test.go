@@ -77,6 +77,13 @@ func setupUsers(t *testing.T) *userEnv {
 // creates a new CA.
 func (e *userEnv) writeClientsCA(t *testing.T, certGen, keyGen int, kp *pki.KeyPair) *pki.KeyPair {
 	t.Helper()
+	return e.writeClientsCATrusting(t, certGen, keyGen, -1, kp)
+}
+
+// writeClientsCATrusting is writeClientsCA with the key generation the nodes trust (as the
+// cluster operator publishes it) set on the cert Secret; -1 leaves it out.
+func (e *userEnv) writeClientsCATrusting(t *testing.T, certGen, keyGen, trusted int, kp *pki.KeyPair) *pki.KeyPair {
+	t.Helper()
 	if kp == nil {
 		var err error
 		if kp, err = pki.NewCA("c-clients-ca", 365*24*time.Hour, time.Now()); err != nil {
@@ -87,15 +94,21 @@ func (e *userEnv) writeClientsCA(t *testing.T, certGen, keyGen int, kp *pki.KeyP
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, s := range map[string]struct {
+	// The cert Secret first, as the user operator must never see a new key without it.
+	for _, s := range []struct {
+		name string
 		data map[string][]byte
 		ann  string
 		gen  int
 	}{
-		v1beta1.ClientsCACertSecretName("c"): {map[string][]byte{pki.CACertKey: pki.EncodeCerts(kp.Cert)}, pki.AnnotationCertGeneration, certGen},
-		v1beta1.ClientsCAKeySecretName("c"):  {map[string][]byte{pki.CAKeyKey: keyPEM}, pki.AnnotationKeyGeneration, keyGen},
+		{v1beta1.ClientsCACertSecretName("c"), map[string][]byte{pki.CACertKey: pki.EncodeCerts(kp.Cert)}, pki.AnnotationCertGeneration, certGen},
+		{v1beta1.ClientsCAKeySecretName("c"), map[string][]byte{pki.CAKeyKey: keyPEM}, pki.AnnotationKeyGeneration, keyGen},
 	} {
+		name := s.name
 		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{s.ann: fmt.Sprint(s.gen)}}, Data: s.data}
+		if trusted >= 0 && s.ann == pki.AnnotationCertGeneration {
+			sec.Annotations[pki.AnnotationTrustedKeyGeneration] = fmt.Sprint(trusted)
+		}
 		_, err := e.f.Kube.CoreV1().Secrets(e.ns).Update(context.Background(), sec, metav1.UpdateOptions{})
 		if apierrors.IsNotFound(err) {
 			_, err = e.f.Kube.CoreV1().Secrets(e.ns).Create(context.Background(), sec, metav1.CreateOptions{})

@@ -27,7 +27,20 @@ const (
 const (
 	AnnotationCertGeneration = "kafkaplane.io/ca-cert-generation"
 	AnnotationKeyGeneration  = "kafkaplane.io/ca-key-generation"
+	// AnnotationTrustedKeyGeneration on the clients CA cert Secret is the newest key generation
+	// every Kafka node trusts: certificates from a newer key would be refused, so user
+	// certificates move to a replaced key only once it has caught up. Missing, it is the
+	// current key generation (a CA the user provides, or an older operator).
+	AnnotationTrustedKeyGeneration = "kafkaplane.io/ca-trusted-key-generation"
 )
+
+// TrustedKeyGeneration reads AnnotationTrustedKeyGeneration, keyGen when it is missing.
+func TrustedKeyGeneration(annotations map[string]string, keyGen int) int {
+	if _, ok := annotations[AnnotationTrustedKeyGeneration]; !ok {
+		return keyGen
+	}
+	return ParseGeneration(annotations, AnnotationTrustedKeyGeneration)
+}
 
 // oldCertPrefix names a superseded CA certificate kept in the cert Secret during a key
 // replacement: ca-<notAfter as 2006-01-02T15-04-05Z>.crt, as Strimzi does.

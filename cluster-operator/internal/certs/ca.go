@@ -88,8 +88,9 @@ func Reconcile(k *v1beta1.Kafka, kind CAKind, cert, key *corev1.Secret, now time
 }
 
 // CASecrets are the desired Secrets of a generated CA, labelled and (unless the spec says
-// otherwise) owned by the Kafka so that they go with it.
-func CASecrets(k *v1beta1.Kafka, kind CAKind, ca *pki.CA) (cert, key *corev1.Secret) {
+// otherwise) owned by the Kafka so that they go with it. trusted is, for the clients CA, the
+// newest key generation every node trusts (pki.AnnotationTrustedKeyGeneration).
+func CASecrets(k *v1beta1.Kafka, kind CAKind, ca *pki.CA, trusted int) (cert, key *corev1.Secret) {
 	_, owned := CAConfig(k, kind)
 	certName, keyName := SecretNames(k.Name, kind)
 	mk := func(name string, data map[string][]byte, ann string, gen int) *corev1.Secret {
@@ -105,6 +106,9 @@ func CASecrets(k *v1beta1.Kafka, kind CAKind, ca *pki.CA) (cert, key *corev1.Sec
 		}
 		return s
 	}
-	return mk(certName, ca.CertData, pki.AnnotationCertGeneration, ca.CertGeneration),
-		mk(keyName, ca.KeyData, pki.AnnotationKeyGeneration, ca.KeyGeneration)
+	cert = mk(certName, ca.CertData, pki.AnnotationCertGeneration, ca.CertGeneration)
+	if kind == ClientsCA {
+		cert.Annotations[pki.AnnotationTrustedKeyGeneration] = itoa(trusted)
+	}
+	return cert, mk(keyName, ca.KeyData, pki.AnnotationKeyGeneration, ca.KeyGeneration)
 }

@@ -11,9 +11,47 @@ import (
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/apply"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/certs"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/entityops"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/pki"
 )
+
+// nodesCurrent reports whether every node the pools ask for runs, ready, what was planned for it
+// (its revision covers its certificate Secret, and so the CA certificates it trusts).
+func (r *Reconciler) nodesCurrent(k *v1beta1.Kafka, p *plan, roll rollState) bool {
+	if len(p.pending) > 0 || roll.waiting || len(roll.stale) > 0 || len(p.nodes) == 0 {
+		return false
+	}
+	pods := r.nodePods(k)
+	for _, np := range p.nodes {
+		pod, ok := pods[np.name]
+		if !ok || !podReady(pod) || pod.Annotations[nodes.AnnotationRevision] != np.pod.Annotations[nodes.AnnotationRevision] {
+			return false
+		}
+	}
+	return true
+}
+
+// publishClientsTrust records on the clients CA cert Secret that every node trusts the current
+// clients CA key, once that is so after a key replacement: only then does the user operator move
+// user certificates to the new key (a broker that does not trust it yet would refuse them).
+func (r *Reconciler) publishClientsTrust(ctx context.Context, k *v1beta1.Kafka, p *plan, roll rollState) error {
+	if p.clientsTrusted >= p.clientsCA.KeyGeneration || !r.nodesCurrent(k, p, roll) {
+		return nil
+	}
+	if spec, _ := certs.CAConfig(k, certs.ClientsCA); !spec.Generate {
+		return nil
+	}
+	certName, _ := certs.SecretNames(k.Name, certs.ClientsCA)
+	want, _ := certs.CASecrets(k, certs.ClientsCA, p.clientsCA, p.clientsCA.KeyGeneration)
+	if _, err := apply.Apply(ctx, r.Kube.CoreV1().Secrets(k.Namespace), want, get[corev1.Secret](r.Caches.Secrets, k.Namespace, certName), r.Opts.FieldManager); err != nil {
+		return err
+	}
+	p.clientsTrusted = p.clientsCA.KeyGeneration
+	r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "ClientsCATrusted", "Reconcile",
+		"every node trusts clients CA key generation %d: user certificates move to it now", p.clientsTrusted)
+	return nil
+}
 
 // trimTrust ends a CA key replacement. While one is under way, a CA's Secret keeps the old
 // certificate as ca-<date>.crt and every trust bundle carries both. The old one is dropped once
@@ -42,7 +80,7 @@ func (r *Reconciler) trimTrust(ctx context.Context, k *v1beta1.Kafka, p *plan, r
 		}
 	}
 	if len(p.clusterCA.Trusted) > 1 {
-		if err := r.dropSuperseded(ctx, k, certs.ClusterCA, p.clusterCA); err != nil {
+		if err := r.dropSuperseded(ctx, k, certs.ClusterCA, p.clusterCA, 0); err != nil {
 			return err
 		}
 	}
@@ -51,14 +89,14 @@ func (r *Reconciler) trimTrust(ctx context.Context, k *v1beta1.Kafka, p *plan, r
 		if err != nil || !current {
 			return err
 		}
-		if err := r.dropSuperseded(ctx, k, certs.ClientsCA, p.clientsCA); err != nil {
+		if err := r.dropSuperseded(ctx, k, certs.ClientsCA, p.clientsCA, p.clientsTrusted); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (r *Reconciler) dropSuperseded(ctx context.Context, k *v1beta1.Kafka, kind certs.CAKind, ca *pki.CA) error {
+func (r *Reconciler) dropSuperseded(ctx context.Context, k *v1beta1.Kafka, kind certs.CAKind, ca *pki.CA, trusted int) error {
 	if spec, _ := certs.CAConfig(k, kind); !spec.Generate {
 		return nil // a user-provided CA: its Secrets are the user's to change
 	}
@@ -67,7 +105,7 @@ func (r *Reconciler) dropSuperseded(ctx context.Context, k *v1beta1.Kafka, kind 
 		return err
 	}
 	certName, _ := certs.SecretNames(k.Name, kind)
-	want, _ := certs.CASecrets(k, kind, trimmed)
+	want, _ := certs.CASecrets(k, kind, trimmed, trusted)
 	if _, err := apply.Apply(ctx, r.Kube.CoreV1().Secrets(k.Namespace), want, get[corev1.Secret](r.Caches.Secrets, k.Namespace, certName), r.Opts.FieldManager); err != nil {
 		return err
 	}

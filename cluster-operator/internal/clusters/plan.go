@@ -46,6 +46,9 @@ type plan struct {
 	holdVersion bool
 	// keepOldKey: some node does not trust the current cluster CA key yet.
 	keepOldKey bool
+	// clientsTrusted is the newest clients CA key generation every node trusts, as published
+	// on the clients CA cert Secret (pki.AnnotationTrustedKeyGeneration).
+	clientsTrusted int
 }
 
 // nodePlan is one node's desired objects.
@@ -77,10 +80,10 @@ func (r *Reconciler) plan(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta
 		p.image = "apache/kafka:" + p.version
 	}
 	var err error
-	if p.clusterCA, err = r.reconcileCA(ctx, k, certs.ClusterCA); err != nil {
+	if p.clusterCA, _, err = r.reconcileCA(ctx, k, certs.ClusterCA); err != nil {
 		return nil, err
 	}
-	if p.clientsCA, err = r.reconcileCA(ctx, k, certs.ClientsCA); err != nil {
+	if p.clientsCA, p.clientsTrusted, err = r.reconcileCA(ctx, k, certs.ClientsCA); err != nil {
 		return nil, err
 	}
 	p.renewAt = earliest(p.clusterCA.RenewAt, p.clientsCA.RenewAt)
@@ -138,24 +141,25 @@ func earliest(ts ...time.Time) time.Time {
 }
 
 // reconcileCA creates, renews or re-keys a CA and writes its Secrets; a user-provided CA is
-// read (it carries none of our labels, so it is not cached) and only checked.
-func (r *Reconciler) reconcileCA(ctx context.Context, k *v1beta1.Kafka, kind certs.CAKind) (*pki.CA, error) {
+// read (it carries none of our labels, so it is not cached) and only checked. It also returns the
+// newest key generation every node trusts (for the clients CA; see publishClientsTrust).
+func (r *Reconciler) reconcileCA(ctx context.Context, k *v1beta1.Kafka, kind certs.CAKind) (*pki.CA, int, error) {
 	spec, _ := certs.CAConfig(k, kind)
 	certName, keyName := certs.SecretNames(k.Name, kind)
 	cert, key := get[corev1.Secret](r.Caches.Secrets, k.Namespace, certName), get[corev1.Secret](r.Caches.Secrets, k.Namespace, keyName)
 	if !spec.Generate {
 		var err error
 		if cert, err = r.getSecret(ctx, k.Namespace, certName); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if key, err = r.getSecret(ctx, k.Namespace, keyName); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		ca, err := certs.Reconcile(k, kind, cert, key, r.now())
 		if err != nil {
-			return nil, specErrorf("%s: %v", kind, err)
+			return nil, 0, specErrorf("%s: %v", kind, err)
 		}
-		return ca, nil
+		return ca, ca.KeyGeneration, nil
 	}
 	if cert == nil || key == nil {
 		// The cache misses one: never create a CA on that alone (a lagging cache, or a Secret
@@ -163,25 +167,33 @@ func (r *Reconciler) reconcileCA(ctx context.Context, k *v1beta1.Kafka, kind cer
 		// trusts). Read both from the API server.
 		var err error
 		if cert, key, err = r.liveCA(ctx, k, kind, certName, keyName); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	ca, err := certs.Reconcile(k, kind, cert, key, r.now())
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", kind, err)
+		return nil, 0, fmt.Errorf("%s: %w", kind, err)
 	}
-	wantCert, wantKey := certs.CASecrets(k, kind, ca)
+	// The key generation the nodes trust: all of it for a new CA (no node runs yet); after a key
+	// replacement the one published before it (the previous key's, when nothing was published),
+	// until publishClientsTrust sees every node trust the new key.
+	trusted := ca.KeyGeneration
+	if ca.Action != "Created" && cert != nil {
+		prev := certs.State(cert, key).KeyGeneration
+		trusted = min(pki.TrustedKeyGeneration(cert.Annotations, prev), ca.KeyGeneration)
+	}
+	wantCert, wantKey := certs.CASecrets(k, kind, ca, trusted)
 	// The key first: a cert Secret naming a key generation that is not stored yet would be wrong.
 	if _, err := apply.Apply(ctx, r.Kube.CoreV1().Secrets(k.Namespace), wantKey, key, r.Opts.FieldManager); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if _, err := apply.Apply(ctx, r.Kube.CoreV1().Secrets(k.Namespace), wantCert, cert, r.Opts.FieldManager); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if ca.Action != "" {
 		r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "CA"+ca.Action, "Reconcile", "%s certificate %s", kind, strings.ToLower(ca.Action))
 	}
-	return ca, nil
+	return ca, trusted, nil
 }
 
 // liveCA reads a generated CA's two Secrets from the API server. Secrets that exist must be ours

@@ -141,6 +141,9 @@ func (r *Reconciler) reconcile(ctx context.Context, k *v1beta1.Kafka, pools []*v
 		return controller.Result{}, err
 	}
 	r.finishUpgrade(ctx, k, p, roll)
+	if err := r.publishClientsTrust(ctx, k, p, roll); err != nil {
+		return controller.Result{}, err
+	}
 	if err := r.trimTrust(ctx, k, p, roll, eo); err != nil {
 		return controller.Result{}, err
 	}

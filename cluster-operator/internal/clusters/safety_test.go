@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	kpfake "github.com/kafkaplane/kafkaplane/pkg/generated/clientset/versioned/fake"
+	"github.com/kafkaplane/kafkaplane/pkg/pki"
 )
 
 // TestCAMissingFromCacheIsNotReplaced: a CA Secret the cache does not show (a lagging cache) is
@@ -107,4 +109,63 @@ func TestClusterIDWriteIsConditional(t *testing.T) {
 	if got.Status.ClusterID != "first-id" {
 		t.Fatalf("cluster ID %q, want first-id", got.Status.ClusterID)
 	}
+}
+
+// TestClientsCAKeyReplacementIsGated: after the clients CA key is replaced, the clients CA cert
+// Secret says the nodes trust only the previous key generation until every node has restarted,
+// ready, with a trust bundle holding the new CA certificate; then it says the new one. (Before,
+// nothing told the user operator, which re-issued user certificates from the new key at once,
+// while brokers still trusted only the old CA.)
+func TestClientsCAKeyReplacementIsGated(t *testing.T) {
+	k := testKafka()
+	k.Spec.EntityOperator = nil
+	k.Spec.ClientsCa = &v1beta1.CertificateAuthority{ValidityDays: 10, RenewalDays: 5, CertificateExpirationPolicy: v1beta1.ReplaceKey}
+	e := newEnv(t, k, testPool("controllers", 1, v1beta1.RoleController), testPool("brokers", 2, v1beta1.RoleBroker))
+	e.reconcile(t)
+	e.markReady(t)
+	e.reconcile(t)
+	trusted := func() (string, string) {
+		s, err := e.kube.CoreV1().Secrets(ns).Get(context.Background(), "c-clients-ca-cert", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Annotations[pki.AnnotationTrustedKeyGeneration], s.Annotations[pki.AnnotationKeyGeneration]
+	}
+	if got, _ := trusted(); got != "0" {
+		t.Fatalf("trusted key generation of a new clients CA: %q, want 0", got)
+	}
+	later := time.Now().Add(6 * 24 * time.Hour)
+	e.rec.Opts.Now = func() time.Time { return later }
+	e.checker.restart = true
+	e.reconcile(t) // replaces the key; no node has restarted yet
+	key, err := e.kube.CoreV1().Secrets(ns).Get(context.Background(), "c-clients-ca", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key.Annotations[pki.AnnotationKeyGeneration] != "1" {
+		t.Fatalf("the clients CA key was not replaced: %v", key.Annotations)
+	}
+	if got, _ := trusted(); got != "0" {
+		t.Fatalf("trusted key generation %q before any node restarted, want 0", got)
+	}
+	for i := 0; i < 40; i++ {
+		e.markReady(t)
+		e.reconcile(t)
+		got, _ := trusted()
+		stale := false
+		for _, name := range append(e.nodeNames(t, "brokers"), e.nodeNames(t, "controllers")...) {
+			bundle := string(e.secretData(t, name)["clients-ca.crt"])
+			pod := e.pods(t)[name]
+			if strings.Count(bundle, "BEGIN CERTIFICATE") < 2 || pod == nil || !podReady(pod) {
+				stale = true
+			}
+		}
+		if got == "1" {
+			if stale {
+				t.Fatal("the new key was published as trusted while a node does not trust it yet")
+			}
+			return
+		}
+	}
+	t.Fatal("the new clients CA key was never published as trusted")
 }

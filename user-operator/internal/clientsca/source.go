@@ -116,9 +116,11 @@ func (s *Source) load() (*credentials.ClientsCA, error) {
 		return nil, fmt.Errorf("reading the clients CA from %s/%s and %s/%s: %w", s.Namespace, s.CertSecret, s.Namespace, s.KeySecret, err)
 	}
 	return &credentials.ClientsCA{KeyPair: ca.KeyPair, CertPEM: cert.Data[pki.CACertKey],
-		CertGeneration: ca.CertGeneration, KeyGeneration: ca.KeyGeneration}, nil
+		CertGeneration: ca.CertGeneration, KeyGeneration: ca.KeyGeneration,
+		TrustedKeyGeneration: pki.TrustedKeyGeneration(cert.Annotations, ca.KeyGeneration)}, nil
 }
 
 func sameCA(a, b *credentials.ClientsCA) bool {
-	return a.CertGeneration == b.CertGeneration && a.KeyGeneration == b.KeyGeneration && string(a.CertPEM) == string(b.CertPEM)
+	return a.CertGeneration == b.CertGeneration && a.KeyGeneration == b.KeyGeneration && a.TrustedKeyGeneration == b.TrustedKeyGeneration &&
+		string(a.CertPEM) == string(b.CertPEM)
 }

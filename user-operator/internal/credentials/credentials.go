@@ -75,7 +75,14 @@ type ClientsCA struct {
 	// CertPEM is the cert Secret's ca.crt as is: the user Secret's ca.crt.
 	CertPEM                       []byte
 	CertGeneration, KeyGeneration int
+	// TrustedKeyGeneration is the newest key generation every Kafka node trusts
+	// (pki.AnnotationTrustedKeyGeneration); below KeyGeneration while brokers still roll onto a
+	// replaced key.
+	TrustedKeyGeneration int
 }
+
+// Trusted reports whether every Kafka node trusts certificates from the CA's current key.
+func (ca *ClientsCA) Trusted() bool { return ca.TrustedKeyGeneration >= ca.KeyGeneration }
 
 // TLS issues a client certificate for CN=<user> and returns the Secret data and annotations.
 // The key is ECDSA P-256 like every Kafkaplane key: generating one takes microseconds where RSA

@@ -159,9 +159,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 	}
 	cred, err := r.credentials(ctx, ku)
 	var invalid *invalidError
+	var wait *waitError
 	switch {
 	case errors.Is(err, errCANotSynced):
 		return controller.Result{RequeueAfter: time.Second}, nil
+	case errors.As(err, &wait):
+		// The CA Secret's change (its trusted generation) requeues the user; the poll is a floor.
+		return controller.Result{RequeueAfter: trustPoll}, r.status(ctx, ku, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonCAUnavailable, wait.msg))
 	case errors.As(err, &invalid):
 		return controller.Result{}, r.warn(ctx, ku, EventInvalid, statusOf(ku, metav1.ConditionFalse, invalid.reason, invalid.msg))
 	case err != nil:
@@ -371,6 +375,12 @@ const clockSkew = 10 * time.Second
 
 // errCANotSynced: the clients CA Secrets have not been read yet; the user is tried again soon.
 var errCANotSynced = errors.New("the clients CA has not been read yet")
+
+// waitError: the credential waits on something outside the user (brokers rolling onto a new
+// clients CA key); the user keeps what it has meanwhile.
+type waitError struct{ msg string }
+
+func (e *waitError) Error() string { return e.msg }
 
 // invalidError is a problem of the user's spec or its references: a condition, not a retry.
 type invalidError struct{ reason, msg string }

@@ -98,6 +98,15 @@ func (r *Reconciler) tls(ctx context.Context, ku *v1beta1.KafkaUser, cached *cre
 	if why == "" {
 		return credential{secret: ku.Name, renewAt: credentials.RenewAt(cached.Issued, renewal)}, nil
 	}
+	if !ca.Trusted() {
+		// The clients CA key was replaced and some broker does not trust the new key yet: a
+		// certificate from it would be refused. The one the user has stays until they all do.
+		if cached != nil && cached.Intact {
+			return credential{secret: ku.Name, renewAt: r.now().Add(trustPoll)}, nil
+		}
+		return credential{}, &waitError{msg: fmt.Sprintf("waiting for every Kafka node to trust the new clients CA key (generation %d) before issuing a certificate from it (%s)",
+			ca.KeyGeneration, why)}
+	}
 	data, ann, err := credentials.TLS(ca, ku.Name, validity, r.now())
 	if err != nil {
 		return credential{}, err
@@ -185,6 +194,10 @@ func passwordSourceAllowed(s metav1.Object) error {
 	}
 	return nil
 }
+
+// trustPoll is how often a user whose certificate waits for the brokers to trust a new clients CA
+// key looks again (the CA Secret's change brings it back sooner).
+const trustPoll = 30 * time.Second
 
 // readPassword reads the SCRAM password from the user's Secret, checking it is the data whose
 // digest the cache showed.
