@@ -1,8 +1,8 @@
 package clusters
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
