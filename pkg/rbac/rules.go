@@ -67,7 +67,7 @@ func ClusterOperatorRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{v1beta1.GroupName}, Resources: []string{"kafkas/status", "kafkanodepools/status"}, Verbs: statusVerbs},
 		{APIGroups: []string{v1beta1.GroupName}, Resources: []string{"kafkas/finalizers"}, Verbs: []string{"update"}},
 		{APIGroups: []string{""}, Resources: []string{"pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "serviceaccounts"},
-			Verbs: slices.Concat(read, write, []string{"deletecollection"})},
+			Verbs: slices.Concat(read, write)},
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: slices.Concat(read, write)},
 		{APIGroups: []string{"policy"}, Resources: []string{"poddisruptionbudgets"}, Verbs: slices.Concat(read, write)},
 		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies", "ingresses"}, Verbs: slices.Concat(read, write)},
