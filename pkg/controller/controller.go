@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -71,6 +72,14 @@ type Options struct {
 type Controller struct {
 	opts  Options
 	queue workqueue.TypedRateLimitingInterface[Key]
+	// busy holds, per worker, the reconcile it is in (nil when idle): what Stalled reads.
+	busy []atomic.Pointer[inflight]
+}
+
+// inflight is a reconcile under way.
+type inflight struct {
+	key   Key
+	since time.Time
 }
 
 // New returns a Controller; call Run to start it.
@@ -97,7 +106,8 @@ func New(opts Options) (*Controller, error) {
 	if opts.Metrics != nil {
 		cfg.MetricsProvider = opts.Metrics.Workqueue
 	}
-	return &Controller{opts: opts, queue: workqueue.NewTypedRateLimitingQueueWithConfig(opts.RateLimiter, cfg)}, nil
+	return &Controller{opts: opts, queue: workqueue.NewTypedRateLimitingQueueWithConfig(opts.RateLimiter, cfg),
+		busy: make([]atomic.Pointer[inflight], opts.Workers)}, nil
 }
 
 // Name returns the controller's name.
@@ -131,9 +141,9 @@ func (c *Controller) Run(ctx context.Context) {
 	defer utilruntime.HandleCrash()
 
 	var wg sync.WaitGroup
-	for range c.opts.Workers {
+	for i := range c.opts.Workers {
 		wg.Go(func() {
-			for c.processNext(ctx) {
+			for c.processNext(ctx, &c.busy[i]) {
 			}
 		})
 	}
@@ -176,7 +186,7 @@ func (c *Controller) resync(ctx context.Context) {
 // resyncBacklog is how many keys a resync keeps queued.
 func (c *Controller) resyncBacklog() int { return max(64, 4*c.opts.Workers) }
 
-func (c *Controller) processNext(ctx context.Context) bool {
+func (c *Controller) processNext(ctx context.Context, busy *atomic.Pointer[inflight]) bool {
 	key, shutdown := c.queue.Get()
 	if shutdown {
 		return false
@@ -185,7 +195,9 @@ func (c *Controller) processNext(ctx context.Context) bool {
 
 	logger := klog.LoggerWithValues(klog.FromContext(ctx), "key", key.String())
 	start := time.Now()
+	busy.Store(&inflight{key: key, since: start})
 	res, err := c.reconcile(klog.NewContext(ctx, logger), key)
+	busy.Store(nil)
 	outcome := "success"
 	switch {
 	case err != nil:
@@ -211,6 +223,20 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	}
 	logger.V(4).Info("Reconciled", "result", outcome, "duration", time.Since(start))
 	return true
+}
+
+// Stalled reports a worker whose reconcile has run for longer than bound at now: a controller
+// that stopped making progress (a call that never returns), which a liveness probe should
+// restart. Reconciles wait on Kafka and the API server with their own timeouts, far below any
+// sensible bound.
+func (c *Controller) Stalled(bound time.Duration, now time.Time) error {
+	for i := range c.busy {
+		if f := c.busy[i].Load(); f != nil && now.Sub(f.since) > bound {
+			return fmt.Errorf("controller %s: worker %d has been reconciling %s for %s (bound %s)",
+				c.opts.Name, i, f.key, now.Sub(f.since).Round(time.Second), bound)
+		}
+	}
+	return nil
 }
 
 // reconcile turns a panic in the reconciler into an error, so one bad object cannot stop the

@@ -30,6 +30,9 @@ type Config struct {
 	Identity string
 	// LeaseDuration, RenewDeadline and RetryPeriod; 15s, 10s and 2s when zero.
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+	// OnLost, when set, is called as soon as the lease is lost (before the controllers have
+	// stopped): a liveness check uses it to notice a process that does not exit after that.
+	OnLost func()
 }
 
 // Run blocks until ctx ends. With leader election on, it calls fn with a context that ends when
@@ -77,6 +80,9 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config, fn func(c
 			OnStoppedLeading: func() {
 				if started.Load() && ctx.Err() == nil {
 					lost.Store(true)
+					if cfg.OnLost != nil {
+						cfg.OnLost()
+					}
 				}
 			},
 			OnNewLeader: func(id string) {

@@ -2,6 +2,7 @@ package operator
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -143,6 +144,24 @@ func (m *Manager) ShutdownInformers() {
 	for _, p := range m.secretsMetadata {
 		p.Shutdown()
 	}
+}
+
+// healthy is the liveness check: it fails when a controller's reconcile has run longer than
+// stall (a wedged worker), or when the lease was lost more than stall ago (lostAt, zero when it
+// was not) and the process is still here — it should have exited.
+func (m *Manager) healthy(stall time.Duration, lostAt, now time.Time) error {
+	if lostAt.UnixNano() > 0 && now.Sub(lostAt) > stall {
+		return fmt.Errorf("the leader election lease was lost %s ago and the process has not exited", now.Sub(lostAt).Round(time.Second))
+	}
+	m.mu.Lock()
+	cs := m.controllers
+	m.mu.Unlock()
+	for _, c := range cs {
+		if err := c.Stalled(stall, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runControllers runs every registered controller and runnable until ctx ends and all have

@@ -33,6 +33,10 @@ type Options struct {
 	ResyncPeriod    time.Duration
 	// GCPercent is the Go garbage collector's target (GOGC) unless the GOGC variable is set.
 	GCPercent int
+	// StallTimeout is how long one reconcile may run before /healthz fails (the process is
+	// wedged and its liveness probe restarts it); also how long a process that lost its lease
+	// may take to exit.
+	StallTimeout time.Duration
 
 	LeaderElect    bool
 	LeaseNamespace string
@@ -51,6 +55,7 @@ func NewOptions(binary string) *Options {
 		Workers:      4,
 		ResyncPeriod: 2 * time.Minute,
 		GCPercent:    100,
+		StallTimeout: 5 * time.Minute,
 		LeaderElect:  true,
 		LeaseName:    "kafkaplane-" + binary,
 	}
@@ -70,6 +75,8 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "burst of queries to the Kubernetes API")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "parallel reconciles per controller")
 	fs.DurationVar(&o.ResyncPeriod, "resync-period", o.ResyncPeriod, "period of full reconciles that repair drift")
+	fs.DurationVar(&o.StallTimeout, "stall-timeout", o.StallTimeout,
+		"/healthz fails when one reconcile runs longer than this, or when the process has not exited this long after losing its lease")
 	fs.IntVar(&o.GCPercent, "gc-percent", o.GCPercent,
 		"heap growth, in percent of the live heap, that starts a garbage collection (GOGC); the GOGC variable wins when set")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "elect a leader with a Lease, so that one replica acts at a time")

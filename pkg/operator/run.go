@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"k8s.io/klog/v2"
 
@@ -92,7 +93,8 @@ func Run(ctx context.Context, o *Options, setup Setup) error {
 		}
 		return nil
 	})
-	srv.AddHealthCheck("process", func() error { return nil })
+	var lostAt atomic.Int64 // unix nanoseconds; 0 while leading or standing by
+	srv.AddHealthCheck("controllers", func() error { return m.healthy(o.StallTimeout, time.Unix(0, lostAt.Load()), time.Now()) })
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	var wg sync.WaitGroup
@@ -125,7 +127,8 @@ func Run(ctx context.Context, o *Options, setup Setup) error {
 	synced.Store(true)
 	logger.Info("Informer caches synced")
 
-	le := leaderelection.Config{Enabled: o.LeaderElect, Namespace: o.LeaseNamespace, Name: o.LeaseName}
+	le := leaderelection.Config{Enabled: o.LeaderElect, Namespace: o.LeaseNamespace, Name: o.LeaseName,
+		OnLost: func() { lostAt.Store(time.Now().UnixNano()) }}
 	if err := leaderelection.Run(ctx, m.Kube, le, m.runControllers); err != nil {
 		return err
 	}
