@@ -5,6 +5,7 @@ package httpserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -31,6 +32,11 @@ type Server struct {
 	// Profiling serves Go's pprof profiles under /debug/pprof/ (off by default: profiles reveal
 	// internals and cost CPU while taken). Set before Handler.
 	Profiling bool
+	// Guard, when set, wraps /metrics and the profiles (e.g. httpauth.Authorizer.Wrap); the
+	// health endpoints stay open to the kubelet. Set before Handler.
+	Guard func(http.Handler) http.Handler
+	// TLS, when set, makes the server HTTPS. Set before Serve.
+	TLS *tls.Config
 
 	mu       sync.RWMutex
 	ready    map[string]Check
@@ -60,15 +66,19 @@ func (s *Server) AddHealthCheck(name string, c Check) {
 // Handler returns the server's routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
+	guard := s.Guard
+	if guard == nil {
+		guard = func(h http.Handler) http.Handler { return h }
+	}
+	mux.Handle("/metrics", guard(promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{})))
 	mux.HandleFunc("/healthz", s.serveChecks(func() map[string]Check { return s.healthy }))
 	mux.HandleFunc("/readyz", s.serveChecks(func() map[string]Check { return s.ready }))
 	if s.Profiling {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.Handle("/debug/pprof/", guard(http.HandlerFunc(pprof.Index)))
+		mux.Handle("/debug/pprof/cmdline", guard(http.HandlerFunc(pprof.Cmdline)))
+		mux.Handle("/debug/pprof/profile", guard(http.HandlerFunc(pprof.Profile)))
+		mux.Handle("/debug/pprof/symbol", guard(http.HandlerFunc(pprof.Symbol)))
+		mux.Handle("/debug/pprof/trace", guard(http.HandlerFunc(pprof.Trace)))
 	}
 	return mux
 }
@@ -124,9 +134,13 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 	}
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	l := s.listener
+	if s.TLS != nil {
+		l = tls.NewListener(l, s.TLS)
+	}
 	errCh := make(chan error, 1)
-	go func() { errCh <- srv.Serve(s.listener) }()
-	klog.FromContext(ctx).Info("Serving metrics and health", "address", s.Addr())
+	go func() { errCh <- srv.Serve(l) }()
+	klog.FromContext(ctx).Info("Serving metrics and health", "address", s.Addr(), "tls", s.TLS != nil, "guarded", s.Guard != nil)
 	select {
 	case err := <-errCh:
 		return fmt.Errorf("http server: %w", err)

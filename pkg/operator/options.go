@@ -27,10 +27,16 @@ type Options struct {
 	Kubeconfig      string
 	HTTPAddress     string
 	Profiling       bool
-	QPS             float64
-	Burst           int
-	Workers         int
-	ResyncPeriod    time.Duration
+	// MetricsAuth is "none" or "kubernetes": bearer tokens checked with TokenReview and
+	// SubjectAccessReview for /metrics and the profiles, over HTTPS.
+	MetricsAuth string
+	// HTTPCertFile and HTTPKeyFile serve HTTPS with this certificate; with MetricsAuth
+	// "kubernetes" and none given, a self-signed one is made at start.
+	HTTPCertFile, HTTPKeyFile string
+	QPS                       float64
+	Burst                     int
+	Workers                   int
+	ResyncPeriod              time.Duration
 	// GCPercent is the Go garbage collector's target (GOGC) unless the GOGC variable is set.
 	GCPercent int
 	// StallTimeout is how long one reconcile may run before /healthz fails (the process is
@@ -50,6 +56,7 @@ func NewOptions(binary string) *Options {
 	return &Options{
 		Binary:       binary,
 		HTTPAddress:  ":8080",
+		MetricsAuth:  MetricsAuthNone,
 		QPS:          restconfig.DefaultQPS,
 		Burst:        restconfig.DefaultBurst,
 		Workers:      4,
@@ -61,6 +68,12 @@ func NewOptions(binary string) *Options {
 	}
 }
 
+// The values of --metrics-auth.
+const (
+	MetricsAuthNone       = "none"
+	MetricsAuthKubernetes = "kubernetes"
+)
+
 // AddFlags registers the common flags on fs.
 func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.WatchNamespaces, "watch-namespaces", o.WatchNamespaces,
@@ -71,6 +84,10 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 		"path to a kubeconfig; default: $KUBECONFIG, ~/.kube/config, then the in-cluster service account")
 	fs.StringVar(&o.HTTPAddress, "http-address", o.HTTPAddress, "address of the /metrics, /healthz and /readyz server")
 	fs.BoolVar(&o.Profiling, "profiling", false, "serve Go pprof profiles under /debug/pprof/ on the --http-address server")
+	fs.StringVar(&o.MetricsAuth, "metrics-auth", o.MetricsAuth,
+		`"none", or "kubernetes": /metrics and the profiles need a bearer token whose identity may get the path (TokenReview, SubjectAccessReview), served over HTTPS`)
+	fs.StringVar(&o.HTTPCertFile, "http-tls-cert-file", "", "serve --http-address over HTTPS with this certificate (PEM); self-signed when empty and --metrics-auth=kubernetes")
+	fs.StringVar(&o.HTTPKeyFile, "http-tls-key-file", "", "the key of --http-tls-cert-file (PEM)")
 	fs.Float64Var(&o.QPS, "kube-api-qps", o.QPS, "queries per second to the Kubernetes API")
 	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "burst of queries to the Kubernetes API")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "parallel reconciles per controller")
@@ -108,6 +125,12 @@ func (o *Options) Validate() error {
 	}
 	if o.ResyncPeriod < 0 {
 		errs = append(errs, errors.New("--resync-period must not be negative"))
+	}
+	if o.MetricsAuth != MetricsAuthNone && o.MetricsAuth != MetricsAuthKubernetes {
+		errs = append(errs, fmt.Errorf("--metrics-auth must be %q or %q, got %q", MetricsAuthNone, MetricsAuthKubernetes, o.MetricsAuth))
+	}
+	if (o.HTTPCertFile == "") != (o.HTTPKeyFile == "") {
+		errs = append(errs, errors.New("--http-tls-cert-file and --http-tls-key-file go together"))
 	}
 	if o.LeaderElect && o.LeaseNamespace == "" {
 		o.LeaseNamespace = podNamespace()

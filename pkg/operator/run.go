@@ -2,6 +2,7 @@ package operator
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,10 +17,12 @@ import (
 
 	"github.com/kafkaplane/kafkaplane/pkg/events"
 	"github.com/kafkaplane/kafkaplane/pkg/flagenv"
+	"github.com/kafkaplane/kafkaplane/pkg/httpauth"
 	"github.com/kafkaplane/kafkaplane/pkg/httpserver"
 	"github.com/kafkaplane/kafkaplane/pkg/informers"
 	"github.com/kafkaplane/kafkaplane/pkg/leaderelection"
 	"github.com/kafkaplane/kafkaplane/pkg/metrics"
+	"github.com/kafkaplane/kafkaplane/pkg/pki"
 	"github.com/kafkaplane/kafkaplane/pkg/restconfig"
 	"github.com/kafkaplane/kafkaplane/pkg/signals"
 	"github.com/kafkaplane/kafkaplane/pkg/version"
@@ -83,6 +86,12 @@ func Run(ctx context.Context, o *Options, setup Setup) error {
 
 	srv := httpserver.New(o.HTTPAddress, reg)
 	srv.Profiling = o.Profiling
+	if srv.TLS, err = serverTLS(o); err != nil {
+		return err
+	}
+	if o.MetricsAuth == MetricsAuthKubernetes {
+		srv.Guard = (&httpauth.Authorizer{Client: m.Kube}).Wrap
+	}
 	if err := srv.Listen(); err != nil {
 		return err
 	}
@@ -137,6 +146,33 @@ func Run(ctx context.Context, o *Options, setup Setup) error {
 	}
 	logger.Info("Stopped")
 	return nil
+}
+
+// serverTLS is the HTTP server's TLS: the given certificate, a self-signed one when metrics are
+// authenticated without one (bearer tokens never go over plain HTTP), else none.
+func serverTLS(o *Options) (*tls.Config, error) {
+	switch {
+	case o.HTTPCertFile != "":
+		cert, err := tls.LoadX509KeyPair(o.HTTPCertFile, o.HTTPKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("loading --http-tls-cert-file: %w", err)
+		}
+		return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	case o.MetricsAuth == MetricsAuthKubernetes:
+		now := time.Now()
+		ca, err := pki.NewCA(o.Binary+"-http", 365*24*time.Hour, now)
+		if err != nil {
+			return nil, err
+		}
+		host, _ := os.Hostname()
+		leaf, err := ca.Issue(pki.Leaf{CommonName: o.Binary, DNSNames: []string{"localhost", host}, Server: true, Validity: 365 * 24 * time.Hour}, now)
+		if err != nil {
+			return nil, err
+		}
+		return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{leaf.Cert.Raw, ca.Cert.Raw}, PrivateKey: leaf.Key}},
+			MinVersion: tls.VersionTLS12}, nil
+	}
+	return nil, nil
 }
 
 // failure is why ctx ended, or nil when it ended normally (a signal or the caller's cancel).
