@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -66,6 +67,38 @@ func TestReleaseOnlyWhenOperatorGone(t *testing.T) {
 			_, err := rbac.RoleBindings(appNS).Get(ctx, name, metav1.GetOptions{})
 			return err == nil, err
 		})
+	}
+
+	// What the user operator watching the application namespace may read: every Secret there,
+	// and in the Kafka's namespace only the clients CA, by name — not the cluster CA key, not the
+	// nodes' keys.
+	framework.Eventually(t, time.Minute, "the user operator's Role for the clients CA", func() (bool, error) {
+		_, err := rbac.RoleBindings(kafkaNS).Get(ctx, "c-entity-user-operator-clients-ca", metav1.GetOptions{})
+		return err == nil, err
+	})
+	uo := "system:serviceaccount:" + kafkaNS + ":c-entity-user-operator"
+	can := func(ns, verb, name string) bool {
+		t.Helper()
+		r, err := f.Kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+			User: uo, Groups: []string{"system:serviceaccounts", "system:authenticated"},
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Resource: "secrets", Name: name}}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Status.Allowed
+	}
+	for _, c := range []struct {
+		ns, verb, name string
+		want           bool
+	}{
+		{appNS, "get", "any-user", true}, {appNS, "list", "", true},
+		{kafkaNS, "get", "c-clients-ca", true}, {kafkaNS, "get", "c-clients-ca-cert", true},
+		{kafkaNS, "get", "c-cluster-ca", false}, {kafkaNS, "get", "c-dual-0", false},
+		{kafkaNS, "list", "", false}, {kafkaNS, "create", "", false},
+	} {
+		if got := can(c.ns, c.verb, c.name); got != c.want {
+			t.Errorf("user operator may %s Secret %s/%s: %v, want %v", c.verb, c.ns, c.name, got, c.want)
+		}
 	}
 
 	labels := map[string]string{v1beta1.LabelCluster: "c", "team": "a"}
