@@ -148,17 +148,30 @@ func (r *Reconciler) writeStatus(ctx context.Context, k *v1beta1.Kafka, pools []
 	var waits []string
 	waits = append(waits, p.pending...)
 	var notReady []string
+	why := map[string]string{} // node → why it is not ready
 	versions := map[string]bool{}
 	for _, np := range p.nodes {
 		pod, ok := pods[np.name]
 		if !ok || !podReady(pod) {
 			notReady = append(notReady, np.name)
+			why[np.name] = np.name + " (" + r.notReadyReason(k, np.name, pod) + ")"
 			continue
 		}
 		versions[pod.Annotations[nodes.AnnotationKafkaVersion]] = true
 	}
+	describe := func(names []string) string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = why[n]
+		}
+		return "nodes not ready: " + strings.Join(out, ", ")
+	}
 	if len(notReady) > 0 {
-		waits = append(waits, "nodes not ready: "+strings.Join(notReady, ", "))
+		w := describe(notReady)
+		waits = append(waits, w)
+		if prev := conditions.Find(k.Status.Conditions, v1beta1.ConditionReady); prev == nil || !strings.Contains(prev.Message, w) {
+			r.Recorder.Eventf(k, nil, corev1.EventTypeWarning, "NodesNotReady", "Reconcile", "%s", w)
+		}
 	}
 	if len(roll.stale) > 0 {
 		w := "nodes to restart: " + strings.Join(roll.stale, ", ")
@@ -204,7 +217,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, k *v1beta1.Kafka, pools []
 			}
 		}
 		if len(down) > 0 || len(p.nodes) < len(p.all) {
-			status, reason, msg = metav1.ConditionFalse, v1beta1.ReasonReconciling, "nodes not ready: "+strings.Join(down, ", ")
+			status, reason, msg = metav1.ConditionFalse, v1beta1.ReasonReconciling, describe(down)
 		}
 		nextPool := *pool.Status.DeepCopy()
 		nextPool.ClusterID = p.clusterID
