@@ -100,6 +100,14 @@ test: verify unit integration ## Everything CI runs: verify, unit tests, integra
 unit: ## Unit tests of every module.
 	go test -race -count=1 $(addsuffix /...,$(addprefix ./,$(filter-out e2e,$(MODULES))))
 
+.PHONY: kafka-dist
+kafka-dist: ## Lay out the supported Apache Kafka versions from Maven Central into KAFKAPLANE_CACHE (needs java 17+ and mvn; the tests do it themselves).
+	go run ./e2e/cmd/kafkadist
+
+.PHONY: test-kafka
+test-kafka: ## The real-Kafka tier: Apache Kafka's own jars run as JVMs (fetched and laid out on first use).
+	go test -count=1 -timeout 15m ./e2e/kafkadist/...
+
 .PHONY: integration
 integration: ## Integration tests against a real etcd, kube-apiserver, controller-manager and scheduler (built and cached on first use).
 	go run ./e2e/cmd/testenv -- go test -count=1 -timeout 20m ./e2e/...
