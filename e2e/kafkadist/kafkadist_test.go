@@ -1,15 +1,10 @@
 package kafkadist
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -46,62 +41,18 @@ func TestRealKafkaStarts(t *testing.T) {
 }
 
 func runNode(ctx context.Context, t *testing.T, d *Dist) {
-	dir := t.TempDir()
-	broker, controller := freePort(t), freePort(t)
-	props := fmt.Sprintf(`process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:%[2]d
-listeners=PLAINTEXT://127.0.0.1:%[1]d,CONTROLLER://127.0.0.1:%[2]d
-advertised.listeners=PLAINTEXT://127.0.0.1:%[1]d,CONTROLLER://127.0.0.1:%[2]d
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-log.dirs=%[3]s/data
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-group.initial.rebalance.delay.ms=0
-`, broker, controller, dir)
-	cfg := filepath.Join(dir, "server.properties")
-	if err := os.WriteFile(cfg, []byte(props), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "KAFKA_HEAP_OPTS=-Xmx256m -Xms256m", "LOG_DIR="+filepath.Join(dir, "logs"))
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.CommandContext(ctx, filepath.Join(d.Home, "bin", args[0]), args[1:]...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	id := run("kafka-storage.sh", "random-uuid")
-	run("kafka-storage.sh", "format", "--cluster-id", id, "--config", cfg, "--standalone")
-
-	var log bytes.Buffer
-	srv := exec.Command(filepath.Join(d.Home, "bin", "kafka-server-start.sh"), cfg)
-	srv.Env, srv.Stdout, srv.Stderr = env, &log, &log
-	srv.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	started := time.Now()
-	if err := srv.Start(); err != nil {
+	n, err := StartNode(ctx, d, NodeOptions{Dir: t.TempDir()})
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = syscall.Kill(-srv.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = srv.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
+		n.Stop(30 * time.Second)
 		if t.Failed() {
-			t.Logf("Kafka's log:\n%s", tail(log.String(), 6000))
+			t.Logf("Kafka's log:\n%s", tail(n.Log(), 6000))
 		}
 	})
-	cl, err := kgo.NewClient(kgo.SeedBrokers(fmt.Sprintf("127.0.0.1:%d", broker)), kgo.ConsumeTopics("smoke"),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(n.Bootstrap), kgo.ConsumeTopics("smoke"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
@@ -149,16 +100,6 @@ group.initial.rebalance.delay.ms=0
 	if recs := fetches.Records(); len(recs) != 1 || string(recs[0].Value) != "hello from "+d.Version {
 		t.Fatalf("consumed %v", recs)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func tail(s string, n int) string {

@@ -1,0 +1,111 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+
+	"github.com/kafkaplane/kafkaplane/e2e/framework"
+	"github.com/kafkaplane/kafkaplane/e2e/kafkadist"
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+)
+
+// TestUserOperatorOnRealKafka runs the user-operator binary against real Apache Kafka with a
+// SCRAM-SHA-512 listener and the StandardAuthorizer: a SCRAM KafkaUser's password logs in and its
+// ACL lets it produce where Kafka itself enforces ACLs; without the ACL it is refused
+// (TOPIC_AUTHORIZATION_FAILED); its quota is what DescribeClientQuotas reports; a principal made
+// with Kafka tools is not taken over, and its ACL and password survive; a deleted user has
+// nothing left in Kafka.
+func TestUserOperatorOnRealKafka(t *testing.T) {
+	f := framework.Get(t)
+	ns := f.Namespace(t)
+	ctx := context.Background()
+	const opPassword = "operator-password-for-real-kafka"
+	n, adm := startRealKafka(t, kafkadist.NodeOptions{BrokerProtocol: "SASL_PLAINTEXT",
+		Config: []string{
+			"sasl.enabled.mechanisms=SCRAM-SHA-512",
+			"sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+			`listener.name.broker.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="operator" password="` + opPassword + `";`,
+			"authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+			"super.users=User:operator;User:ANONYMOUS", // ANONYMOUS: the controller listener
+		},
+		FormatArgs: []string{"--add-scram", "SCRAM-SHA-512=[name=operator,password=" + opPassword + "]"},
+	}, kgo.SASL(scram.Auth{User: "operator", Pass: opPassword}.AsSha512Mechanism()))
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	// An outsider made with Kafka tools.
+	if _, err := adm.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{{User: "outsider", Mechanism: kadm.ScramSha512, Iterations: 4096, Password: "outsider-pw"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.CreateACLs(ctx, kadm.NewACLs().Allow("User:outsider").AllowHosts("*").Topics("orders").Operations(kadm.OpWrite, kadm.OpDescribe).ResourcePatternType(kadm.ACLPatternLiteral)); err != nil {
+		t.Fatal(err)
+	}
+	pwFile := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pwFile, []byte(opPassword), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startOperator(t, f, "user-operator", ns, n.Bootstrap, "--sasl-username=operator", "--sasl-password-file="+pwFile, "--clients-ca-namespace="+ns)
+
+	users := f.Kafkaplane.KafkaplaneV1beta1().KafkaUsers(ns)
+	spec := v1beta1.KafkaUserSpec{Authentication: &v1beta1.KafkaUserAuthentication{Type: v1beta1.UserAuthScramSha512},
+		Authorization: &v1beta1.KafkaUserAuthorization{Type: "simple", ACLs: []v1beta1.ACLRule{
+			{Resource: v1beta1.ACLResource{Type: v1beta1.ACLResourceTopic, Name: "orders"}, Operations: []v1beta1.ACLOperation{"Write", "Describe"}}}},
+		Quotas: &v1beta1.KafkaUserQuotas{ProducerByteRate: ptr.To[int64](1048576)}}
+	if _, err := users.Create(ctx, kafkaUser("bob", spec), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.Create(ctx, kafkaUser("outsider", v1beta1.KafkaUserSpec{Authentication: &v1beta1.KafkaUserAuthentication{Type: v1beta1.UserAuthScramSha512}}), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitUser(t, f, ns, "bob", v1beta1.ReasonReady)
+	waitUser(t, f, ns, "outsider", v1beta1.ReasonResourceConflict)
+	pw := string(getSecret(t, f, ns, "bob").Data["password"])
+	framework.Eventually(t, 30*time.Second, "bob to produce to orders", func() (bool, error) {
+		err := produceAs(t, n.Bootstrap, "bob", pw, "orders")
+		return err == nil, err
+	})
+	if q := quotasOf(t, adm, "bob"); q["producer_byte_rate"] != 1048576 {
+		t.Errorf("bob's quotas in Kafka: %v", q)
+	}
+	if err := produceAs(t, n.Bootstrap, "outsider", "outsider-pw", "orders"); err != nil {
+		t.Errorf("the outsider lost its access: %v", err)
+	}
+
+	// The ACL leaves the spec: Kafka refuses bob again.
+	if _, err := users.Patch(ctx, "bob", types.MergePatchType, []byte(`{"spec":{"authorization":{"acls":[]}}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	framework.Eventually(t, 30*time.Second, "bob refused", func() (bool, error) {
+		err := produceAs(t, n.Bootstrap, "bob", pw, "orders")
+		return errors.Is(err, kerr.TopicAuthorizationFailed), err
+	})
+
+	// Deleted: no credential, no ACL, no quota left.
+	for _, name := range []string{"bob", "outsider"} {
+		if err := users.Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		waitUserGone(t, f, ns, name)
+	}
+	if hasSCRAM(t, adm, "bob") || len(quotasOf(t, adm, "bob")) != 0 {
+		t.Error("the deleted user's credential or quota is left in Kafka")
+	}
+	if !hasSCRAM(t, adm, "outsider") {
+		t.Error("the refused resource's deletion removed the outsider's credential")
+	}
+	if err := produceAs(t, n.Bootstrap, "outsider", "outsider-pw", "orders"); err != nil {
+		t.Errorf("the outsider lost its access: %v", err)
+	}
+}
