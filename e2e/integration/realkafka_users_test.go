@@ -1,8 +1,12 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,6 +23,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
 	"github.com/kafkaplane/kafkaplane/e2e/kafkadist"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/pki"
 )
 
 // TestUserOperatorOnRealKafka runs the user-operator binary against real Apache Kafka with a
@@ -107,5 +112,106 @@ func TestUserOperatorOnRealKafka(t *testing.T) {
 	}
 	if err := produceAs(t, n.Bootstrap, "outsider", "outsider-pw", "orders"); err != nil {
 		t.Errorf("the outsider lost its access: %v", err)
+	}
+}
+
+// TestUserOperatorMTLSOnRealKafka: on real Apache Kafka with a mutual-TLS listener that trusts
+// the clients CA, a tls KafkaUser's certificate (issued by the user operator) authenticates as
+// User:CN=<name> and its ACL is enforced by Kafka; a tls user without ACLs is refused. (kfake sees
+// every mTLS client as User:ANONYMOUS, so this could not be shown before.)
+func TestUserOperatorMTLSOnRealKafka(t *testing.T) {
+	e := setupUsers(t) // for the clients CA Secrets in the namespace; its kfake is not used
+	f, ns, ctx := e.f, e.ns, context.Background()
+	dir := t.TempDir()
+	now := time.Now()
+	serverCA, err := pki.NewCA("test-cluster-ca", 24*time.Hour, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := serverCA.Issue(pki.Leaf{CommonName: "node", IPs: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+		Server: true, Client: true, Validity: 24 * time.Hour}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	operator, err := e.ca.Issue(pki.Leaf{CommonName: "operator", Client: true, Validity: 24 * time.Hour}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, parts ...[]byte) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, bytes.Join(parts, nil), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	keyPEM := func(kp *pki.KeyPair) []byte {
+		b, err := pki.EncodeKey(kp.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	nodePEM := write("node.pem", keyPEM(node), pki.EncodeCerts(node.Cert, serverCA.Cert))
+	// The broker trusts both CAs: its own (for itself) and the clients CA.
+	trust := write("trust.crt", pki.EncodeCerts(serverCA.Cert, e.ca.Cert))
+	serverCAFile := write("server-ca.crt", pki.EncodeCerts(serverCA.Cert))
+	opCert, opKey := write("op.crt", pki.EncodeCerts(operator.Cert)), write("op.key", keyPEM(operator))
+
+	cert, err := tls.X509KeyPair(pki.EncodeCerts(operator.Cert), keyPEM(operator))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(serverCA.Cert)
+	n, adm := startRealKafka(t, kafkadist.NodeOptions{BrokerProtocol: "SSL",
+		Config: []string{
+			"ssl.keystore.type=PEM", "ssl.keystore.location=" + nodePEM,
+			"ssl.truststore.type=PEM", "ssl.truststore.location=" + trust,
+			"ssl.client.auth=required",
+			"authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+			"super.users=User:CN=node;User:CN=operator;User:ANONYMOUS",
+		},
+	}, kgo.DialTLSConfig(&tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: roots}))
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	startOperator(t, f, "user-operator", ns, n.Bootstrap, "--tls-ca-file="+serverCAFile, "--tls-cert-file="+opCert, "--tls-key-file="+opKey,
+		"--clients-ca-namespace="+ns)
+	users := f.Kafkaplane.KafkaplaneV1beta1().KafkaUsers(ns)
+	tlsAuth := &v1beta1.KafkaUserAuthentication{Type: v1beta1.UserAuthTLS}
+	if _, err := users.Create(ctx, kafkaUser("alice", v1beta1.KafkaUserSpec{Authentication: tlsAuth,
+		Authorization: &v1beta1.KafkaUserAuthorization{Type: "simple", ACLs: []v1beta1.ACLRule{
+			{Resource: v1beta1.ACLResource{Type: v1beta1.ACLResourceTopic, Name: "orders"}, Operations: []v1beta1.ACLOperation{"Write", "Describe"}}}}}), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.Create(ctx, kafkaUser("mallory", v1beta1.KafkaUserSpec{Authentication: tlsAuth}), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitUser(t, f, ns, "alice", v1beta1.ReasonReady)
+	waitUser(t, f, ns, "mallory", v1beta1.ReasonReady)
+	produceWith := func(user string) error {
+		t.Helper()
+		s := getSecret(t, f, ns, user)
+		c, err := tls.X509KeyPair(s.Data["user.crt"], s.Data["user.key"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl, err := kgo.NewClient(kgo.SeedBrokers(n.Bootstrap), kgo.DialTLSConfig(&tls.Config{Certificates: []tls.Certificate{c}, RootCAs: roots}),
+			kgo.DisableIdempotentWrite(), kgo.RecordRetries(1), kgo.RequestRetries(1), kgo.RetryTimeout(3*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return cl.ProduceSync(pctx, &kgo.Record{Topic: "orders", Value: []byte("hi")}).FirstErr()
+	}
+	framework.Eventually(t, 30*time.Second, "alice to produce over mTLS", func() (bool, error) {
+		err := produceWith("alice")
+		return err == nil, err
+	})
+	if err := produceWith("mallory"); !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Errorf("mallory (no ACLs) producing: %v, want TOPIC_AUTHORIZATION_FAILED", err)
 	}
 }
