@@ -105,8 +105,8 @@ kafka-dist: ## Lay out the supported Apache Kafka versions from Maven Central in
 	go run ./e2e/cmd/kafkadist
 
 .PHONY: test-kafka
-test-kafka: ## The real-Kafka tier: Apache Kafka's own jars run as JVMs (fetched and laid out on first use).
-	go test -count=1 -timeout 15m ./e2e/kafkadist/...
+test-kafka: ## The real-Kafka tier alone (make test runs it too): Apache Kafka's own jars as JVMs, fetched and laid out on first use.
+	go run ./e2e/cmd/testenv -- go test -count=1 -timeout 15m -run 'RealKafka' ./e2e/kafkadist/ ./e2e/integration/
 
 .PHONY: integration
 integration: ## Integration tests against a real etcd, kube-apiserver, controller-manager and scheduler (built and cached on first use).
