@@ -5,8 +5,10 @@ package env
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -17,8 +19,12 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kafkaplane/kafkaplane/e2e/build"
+	"github.com/kafkaplane/kafkaplane/e2e/clusterdns"
+	"github.com/kafkaplane/kafkaplane/e2e/kafkadist"
+	"github.com/kafkaplane/kafkaplane/e2e/kafkapods"
 	"github.com/kafkaplane/kafkaplane/e2e/kubelet"
 	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
+	"github.com/kafkaplane/kafkaplane/e2e/podnet"
 	"github.com/kafkaplane/kafkaplane/e2e/processpods"
 )
 
@@ -30,6 +36,12 @@ type Options struct {
 	Nodes []kubelet.NodeSpec
 	// Log receives progress messages (builds).
 	Log io.Writer
+	// AllKafkaPods runs every apache/kafka pod as a real Kafka (the sandbox); otherwise only
+	// those in namespaces labelled kafkapods.NamespaceLabel=true do, and the others are
+	// simulated.
+	AllKafkaPods bool
+	// NoRealKafka simulates every Kafka pod (no pod network, no cluster DNS).
+	NoRealKafka bool
 }
 
 // Env is a running environment.
@@ -37,7 +49,13 @@ type Env struct {
 	Cluster *localcluster.Cluster
 	Kubelet *kubelet.Kubelet
 	Runner  *processpods.Runner
-	Config  *rest.Config
+	// KafkaPods runs apache/kafka pods for real, on Network with DNS as their resolver; nil
+	// (and RealKafkaMissing saying why) where this machine cannot.
+	KafkaPods        *kafkapods.Runner
+	Network          *podnet.Network
+	DNS              *clusterdns.Server
+	RealKafkaMissing string
+	Config           *rest.Config
 	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface
 	// Binaries are the freshly built operators, by name.
@@ -95,20 +113,71 @@ func Start(ctx context.Context, o Options) (e *Env, err error) {
 	if e.Dynamic, err = dynamic.NewForConfig(cluster.Config); err != nil {
 		return nil, fmt.Errorf("creating a dynamic client: %w", err)
 	}
-	e.Runner = processpods.New(processpods.Options{Client: e.Kube, Server: cluster.Server,
-		CAData: cluster.Config.CAData, Binaries: binaries, Dir: filepath.Join(o.Dir, "pods"), LogDir: o.LogDir})
-	e.Kubelet = kubelet.New(kubelet.Options{Client: e.Kube, Nodes: o.Nodes, Runner: e.Runner})
+	ppOpts := processpods.Options{Client: e.Kube, Server: cluster.Server,
+		CAData: cluster.Config.CAData, Binaries: binaries, Dir: filepath.Join(o.Dir, "pods"), LogDir: o.LogDir}
+	runners := []kubelet.Runner{}
+	if err := e.startPodNetwork(runCtx, o); err != nil {
+		e.RealKafkaMissing = err.Error()
+		fmt.Fprintf(o.Log, "env: Kafka pods are simulated: %v\n", err)
+	} else {
+		ppOpts.Podinit, ppOpts.ResolvConf = binaries["podinit"], e.DNS.ResolvConf
+		runners = append(runners, e.KafkaPods)
+	}
+	e.Runner = processpods.New(ppOpts)
+	runners = append(runners, e.Runner)
+	e.Kubelet = kubelet.New(kubelet.Options{Client: e.Kube, Nodes: o.Nodes, Runners: runners})
 	if err := e.Kubelet.Run(runCtx); err != nil {
 		return nil, &localcluster.ComponentError{Component: "kubelet", LogFile: "(this process's output)", Err: err}
 	}
 	return e, nil
 }
 
-// Stop stops the kubelet and its pod processes, then the control plane.
+// startPodNetwork starts the pods' bridge, the cluster DNS on its gateway and the Kafka pod
+// runner, when this machine has what they need (root, iproute2, a JDK).
+func (e *Env) startPodNetwork(ctx context.Context, o Options) error {
+	if o.NoRealKafka {
+		return errors.New("real Kafka turned off")
+	}
+	if err := podnet.Check(); err != nil {
+		return err
+	}
+	if err := kafkadist.CheckJava(ctx); err != nil {
+		return err
+	}
+	nw, err := podnet.New()
+	if err != nil {
+		return err
+	}
+	e.Network = nw
+	dns, err := clusterdns.Start(ctx, e.Kube, net.JoinHostPort(nw.Gateway.String(), "53"))
+	if err != nil {
+		return err
+	}
+	e.DNS = dns
+	if err := os.WriteFile(filepath.Join(e.Dir, DNSFile), []byte(dns.Addr+"\n"), 0o644); err != nil {
+		return err
+	}
+	nodes := map[string]string{}
+	for _, n := range o.Nodes {
+		nodes[n.Name] = n.Address
+	}
+	e.KafkaPods = kafkapods.New(kafkapods.Options{Client: e.Kube, Podinit: e.Binaries["podinit"], Network: nw, DNS: dns,
+		Dir: filepath.Join(e.Dir, "kafka"), LogDir: e.LogDir, All: o.AllKafkaPods,
+		NodeAddress: func(node string) string { return nodes[node] }})
+	return nil
+}
+
+// DNSFile, in an environment's directory, holds the cluster DNS server's address.
+const DNSFile = "dns"
+
+// Stop stops the kubelet and its pod processes, then the control plane and the pod network.
 func (e *Env) Stop() {
 	e.cancel()
 	if e.Kubelet != nil {
-		e.Kubelet.Wait(15 * time.Second)
+		e.Kubelet.Wait(90 * time.Second)
 	}
 	e.Cluster.Stop()
+	if e.Network != nil {
+		e.Network.Close()
+	}
 }

@@ -15,6 +15,7 @@ import (
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -54,12 +55,45 @@ type Running interface {
 	Stop()
 }
 
+// PodNetwork is a Runner that gives the pods it handles their own IP (a network namespace):
+// the kubelet reports it as the pod's IP.
+type PodNetwork interface {
+	PodIP(ctx context.Context, pod *corev1.Pod) (string, error)
+}
+
+// Sandboxes is a Runner that keeps state per pod across container restarts (its network
+// namespace, emptyDirs): Release ends it once the pod is gone.
+type Sandboxes interface {
+	Release(uid types.UID)
+}
+
+// Exited is a Running that reports how its process ended, once Done is closed.
+type Exited interface {
+	Exit() ExitStatus
+}
+
+// ExitStatus is how a container ended, as the pod status reports it.
+type ExitStatus struct {
+	Code                  int32
+	Reason, Message       string
+	StartedAt, FinishedAt time.Time
+}
+
+// StartError is a container that could not be created from its spec (e.g. runAsNonRoot that
+// cannot be verified): the pod waits with Reason, as a kubelet reports it, and is retried.
+type StartError struct {
+	Reason, Message string
+}
+
+func (e *StartError) Error() string { return e.Reason + ": " + e.Message }
+
 // Options configure the kubelet.
 type Options struct {
 	Client kubernetes.Interface
 	Nodes  []NodeSpec
-	// Runner runs pods of our images as processes; nil simulates every pod.
-	Runner Runner
+	// Runners run the pods they handle as processes, the first that handles a pod; every
+	// other pod is simulated.
+	Runners []Runner
 }
 
 // Kubelet simulates the nodes' kubelets.
@@ -76,24 +110,30 @@ type Kubelet struct {
 
 	stopped chan struct{} // closed once every pod process has stopped
 
-	mu       sync.Mutex
-	procs    map[string]*proc // by namespace/name
-	nextIP   int
-	ips      map[string]string // by pod UID
-	nextLBIP int
+	mu     sync.Mutex
+	procs  map[string]*proc // by namespace/name
+	nextIP int
+	ips    map[string]string // by pod UID
+	// sandboxes are the pods a runner keeps state for, by namespace/name.
+	sandboxes map[string]types.UID
+	nextLBIP  int
 }
 
 type proc struct {
 	uid      string
+	runner   Runner
 	run      Running
 	restarts int32
 	ready    bool
 	started  metav1.Time
+	// last is how the previous container of this pod ended.
+	last *ExitStatus
 }
 
 // New returns a kubelet; Run starts it.
 func New(o Options) *Kubelet {
-	k := &Kubelet{opts: o, client: o.Client, nodes: map[string]bool{}, stopped: make(chan struct{}), procs: map[string]*proc{}, ips: map[string]string{}}
+	k := &Kubelet{opts: o, client: o.Client, nodes: map[string]bool{}, stopped: make(chan struct{}), procs: map[string]*proc{}, ips: map[string]string{},
+		sandboxes: map[string]types.UID{}}
 	for _, n := range o.Nodes {
 		k.nodes[n.Name] = true
 	}

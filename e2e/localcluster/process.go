@@ -34,7 +34,16 @@ func StartProcessEnv(name, logDir string, env []string, bin string, args ...stri
 	return startProcess(name, logDir, env, bin, args...)
 }
 
+// StartProcessNS is StartProcessEnv in new namespaces (syscall.CLONE_NEW* flags).
+func StartProcessNS(name, logDir string, env []string, cloneflags uintptr, bin string, args ...string) (*Process, error) {
+	return startProcessNS(name, logDir, env, cloneflags, bin, args...)
+}
+
 func startProcess(name, logDir string, env []string, bin string, args ...string) (*Process, error) {
+	return startProcessNS(name, logDir, env, 0, bin, args...)
+}
+
+func startProcessNS(name, logDir string, env []string, cloneflags uintptr, bin string, args ...string) (*Process, error) {
 	logFile := filepath.Join(logDir, name+".log")
 	f, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -43,7 +52,7 @@ func startProcess(name, logDir string, env []string, bin string, args ...string)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Cloneflags: cloneflags}
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: starting %s: %w (log: %s)", name, bin, err, logFile)

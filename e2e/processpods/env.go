@@ -10,17 +10,23 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
-// environment resolves the container's env and envFrom as a kubelet would, including the
-// downward API fields our Deployments use.
+// environment resolves the container's env and envFrom as a kubelet would.
 func (r *Runner) environment(ctx context.Context, pod *corev1.Pod, c corev1.Container, ip string) ([]string, error) {
+	return Environment(ctx, r.opts.Client, pod, c, ip, ip)
+}
+
+// Environment resolves a container's env and envFrom as a kubelet would, including the downward
+// API fields (metadata, labels and annotations, status.podIP and status.hostIP, resources).
+func Environment(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, c corev1.Container, podIP, hostIP string) ([]string, error) {
 	var env []string
 	for _, from := range c.EnvFrom {
 		var data map[string]string
 		switch {
 		case from.SecretRef != nil:
-			s, err := r.opts.Client.CoreV1().Secrets(pod.Namespace).Get(ctx, from.SecretRef.Name, metav1.GetOptions{})
+			s, err := client.CoreV1().Secrets(pod.Namespace).Get(ctx, from.SecretRef.Name, metav1.GetOptions{})
 			if err != nil {
 				return nil, fmt.Errorf("envFrom Secret %s: %w", from.SecretRef.Name, err)
 			}
@@ -29,7 +35,7 @@ func (r *Runner) environment(ctx context.Context, pod *corev1.Pod, c corev1.Cont
 				data[k] = string(v)
 			}
 		case from.ConfigMapRef != nil:
-			cm, err := r.opts.Client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, from.ConfigMapRef.Name, metav1.GetOptions{})
+			cm, err := client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, from.ConfigMapRef.Name, metav1.GetOptions{})
 			if err != nil {
 				return nil, fmt.Errorf("envFrom ConfigMap %s: %w", from.ConfigMapRef.Name, err)
 			}
@@ -40,7 +46,7 @@ func (r *Runner) environment(ctx context.Context, pod *corev1.Pod, c corev1.Cont
 		}
 	}
 	for _, e := range c.Env {
-		v, err := r.envValue(ctx, pod, e, ip)
+		v, err := envValue(ctx, client, pod, e, podIP, hostIP)
 		if err != nil {
 			return nil, fmt.Errorf("env %s: %w", e.Name, err)
 		}
@@ -49,7 +55,7 @@ func (r *Runner) environment(ctx context.Context, pod *corev1.Pod, c corev1.Cont
 	return env, nil
 }
 
-func (r *Runner) envValue(ctx context.Context, pod *corev1.Pod, e corev1.EnvVar, ip string) (string, error) {
+func envValue(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, e corev1.EnvVar, podIP, hostIP string) (string, error) {
 	if e.ValueFrom == nil {
 		return e.Value, nil
 	}
@@ -66,12 +72,20 @@ func (r *Runner) envValue(ctx context.Context, pod *corev1.Pod, e corev1.EnvVar,
 			return pod.Spec.NodeName, nil
 		case "spec.serviceAccountName":
 			return pod.Spec.ServiceAccountName, nil
-		case "status.podIP", "status.hostIP":
-			return ip, nil
+		case "status.podIP":
+			return podIP, nil
+		case "status.hostIP":
+			return hostIP, nil
+		}
+		if key, ok := downwardKey(vf.FieldRef.FieldPath, "metadata.labels"); ok {
+			return pod.Labels[key], nil
+		}
+		if key, ok := downwardKey(vf.FieldRef.FieldPath, "metadata.annotations"); ok {
+			return pod.Annotations[key], nil
 		}
 		return "", fmt.Errorf("unsupported fieldRef %s", vf.FieldRef.FieldPath)
 	case vf.SecretKeyRef != nil:
-		s, err := r.opts.Client.CoreV1().Secrets(pod.Namespace).Get(ctx, vf.SecretKeyRef.Name, metav1.GetOptions{})
+		s, err := client.CoreV1().Secrets(pod.Namespace).Get(ctx, vf.SecretKeyRef.Name, metav1.GetOptions{})
 		if err != nil {
 			return "", err
 		}
@@ -79,13 +93,22 @@ func (r *Runner) envValue(ctx context.Context, pod *corev1.Pod, e corev1.EnvVar,
 	case vf.ResourceFieldRef != nil:
 		return resourceValue(pod, vf.ResourceFieldRef)
 	case vf.ConfigMapKeyRef != nil:
-		cm, err := r.opts.Client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, vf.ConfigMapKeyRef.Name, metav1.GetOptions{})
+		cm, err := client.CoreV1().ConfigMaps(pod.Namespace).Get(ctx, vf.ConfigMapKeyRef.Name, metav1.GetOptions{})
 		if err != nil {
 			return "", err
 		}
 		return cm.Data[vf.ConfigMapKeyRef.Key], nil
 	}
 	return "", fmt.Errorf("unsupported valueFrom")
+}
+
+// downwardKey parses metadata.labels['key'].
+func downwardKey(path, prefix string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, prefix+"['")
+	if !ok {
+		return "", false
+	}
+	return strings.CutSuffix(rest, "']")
 }
 
 // resourceValue is what the downward API gives for a container's request or limit: the quantity

@@ -29,6 +29,7 @@ import (
 
 	"github.com/kafkaplane/kafkaplane/e2e/kubelet"
 	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
+	"github.com/kafkaplane/kafkaplane/e2e/podinit"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
 
@@ -42,6 +43,11 @@ type Options struct {
 	Binaries map[string]string
 	// Dir holds the pods' files; LogDir their logs.
 	Dir, LogDir string
+	// Podinit and ResolvConf, when set, start each pod process in a mount namespace of its own
+	// whose /etc/resolv.conf is ResolvConf(namespace): the cluster DNS, so that in-cluster names
+	// resolve as they do in a pod (the process keeps this machine's network).
+	Podinit    string
+	ResolvConf func(namespace string) string
 }
 
 // Runner implements kubelet.Runner for our images.
@@ -205,7 +211,11 @@ func (r *Runner) Start(ctx context.Context, pod *corev1.Pod, ip string) (kubelet
 	p.Args, p.Env = args, env
 
 	logName := pod.Namespace + "_" + pod.Name
-	p.proc, err = localcluster.StartProcessEnv(logName, r.opts.LogDir, env, r.opts.Binaries[name], args...)
+	if r.opts.Podinit != "" && r.opts.ResolvConf != nil {
+		p.proc, err = r.startWithDNS(pod, dir, logName, env, r.opts.Binaries[name], args)
+	} else {
+		p.proc, err = localcluster.StartProcessEnv(logName, r.opts.LogDir, env, r.opts.Binaries[name], args...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +223,21 @@ func (r *Runner) Start(ctx context.Context, pod *corev1.Pod, ip string) (kubelet
 	r.pods[pod.Namespace+"/"+pod.Name] = p
 	r.mu.Unlock()
 	return p, nil
+}
+
+// startWithDNS starts the process through podinit with the cluster DNS as its resolver.
+func (r *Runner) startWithDNS(pod *corev1.Pod, dir, logName string, env []string, bin string, args []string) (*localcluster.Process, error) {
+	resolv := filepath.Join(dir, "resolv.conf")
+	if err := os.WriteFile(resolv, []byte(r.opts.ResolvConf(pod.Namespace)), 0o644); err != nil {
+		return nil, fmt.Errorf("writing the pod's resolv.conf: %w", err)
+	}
+	spec := &podinit.Spec{Mounts: []podinit.Bind{{Source: resolv, Target: "/etc/resolv.conf", ReadOnly: true}},
+		Env: env, Args: append([]string{bin}, args...), Dir: dir}
+	specFile := filepath.Join(dir, "podinit.json")
+	if err := podinit.Write(specFile, spec); err != nil {
+		return nil, err
+	}
+	return localcluster.StartProcessNS(logName, r.opts.LogDir, env, podinit.Cloneflags, r.opts.Podinit, specFile)
 }
 
 // slicesTail drops the command's first element (the image's binary, which we replace by the
