@@ -334,13 +334,23 @@ func TestRealKafkaExampleCluster(t *testing.T) {
 	if _, err := f.Kafkaplane.KafkaplaneV1beta1().KafkaUsers(ns).Update(ctx, ku, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	writer := realKafkaClient(t, f, ns, "c", tlsBootstrap, userCert, kgo.DefaultProduceTopic("orders"), kgo.RecordRetries(2))
+	// (Real Kafka refuses an idempotent producer without any Write ACL at InitProducerId, with
+	// CLUSTER_AUTHORIZATION_FAILED; both refusals are checked.)
+	writer := realKafkaClient(t, f, ns, "c", tlsBootstrap, userCert, kgo.DefaultProduceTopic("orders"), kgo.RecordRetries(2),
+		kgo.DisableIdempotentWrite())
+	idempotent := realKafkaClient(t, f, ns, "c", tlsBootstrap, userCert, kgo.DefaultProduceTopic("orders"), kgo.RecordRetries(2))
 	framework.Eventually(t, 2*time.Minute, "my-user to be refused writing once its ACL is gone", func() (bool, error) {
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		err := writer.ProduceSync(pctx, kgo.StringRecord("after the ACL went")).FirstErr()
 		return errors.Is(err, kerr.TopicAuthorizationFailed), err
 	})
+	pctx, cancel = context.WithTimeout(ctx, 20*time.Second)
+	err = idempotent.ProduceSync(pctx, kgo.StringRecord("after the ACL went")).FirstErr()
+	cancel()
+	if !errors.Is(err, kerr.ClusterAuthorizationFailed) && !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("an idempotent producer of my-user without Write: %v, want an authorization failure", err)
+	}
 }
 
 func restarts(p corev1.Pod) int32 {
