@@ -79,6 +79,22 @@ metadata: {name: orders, labels: {kafkaplane.io/cluster: c}}
 spec: {partitions: 3, replicas: 3, config: {min.insync.replicas: 2}}
 ---
 apiVersion: kafkaplane.io/v1beta1
+kind: KafkaTopic
+metadata: {name: rolling, labels: {kafkaplane.io/cluster: c}}
+spec: {partitions: 3, replicas: 3, config: {min.insync.replicas: 2}}
+---
+apiVersion: kafkaplane.io/v1beta1
+kind: KafkaUser
+metadata: {name: app, labels: {kafkaplane.io/cluster: c}}
+spec:
+  authentication: {type: tls}
+  authorization:
+    type: simple
+    acls:
+      - {resource: {type: topic, name: rolling}, operations: [Describe, Read, Write]}
+      - {resource: {type: group, name: app, patternType: prefix}, operations: [Read]}
+---
+apiVersion: kafkaplane.io/v1beta1
 kind: KafkaUser
 metadata: {name: my-user, labels: {kafkaplane.io/cluster: c}}
 spec:
@@ -195,15 +211,28 @@ func waitKafkaReady(t *testing.T, f *framework.Framework, ns, name string, timeo
 // registered, the KafkaTopic is a topic with 3 partitions of 3 in-sync replicas; my-user's
 // certificate produces and consumes under its ACLs; a principal without ACLs is refused, and so
 // is my-user once its ACL is gone from the spec.
+//
+// Then, on the same cluster, each step checked against Kafka (subtests, in order; a failed step
+// ends the test): see the subtests' functions.
 func TestRealKafkaExampleCluster(t *testing.T) {
 	f := framework.Get(t)
 	ns := f.RealKafkaNamespace(t)
-	ctx := t.Context()
 	start := time.Now()
-	if _, err := f.Apply(ctx, ns, []byte(realClusterYAML)); err != nil {
+	if _, err := f.Apply(t.Context(), ns, []byte(realClusterYAML)); err != nil {
 		t.Fatal(err)
 	}
+	// Started by the parent test, so that it runs through every step.
 	startClusterOperatorDNS(t, f, ns)
+	if !t.Run("forms and enforces ACLs", func(t *testing.T) { exampleClusterForms(t, f, ns, start) }) {
+		return
+	}
+	if !t.Run("rolling restart under acks=all traffic", func(t *testing.T) { rollingRestart(t, f, ns) }) {
+		return
+	}
+}
+
+func exampleClusterForms(t *testing.T, f *framework.Framework, ns string, start time.Time) {
+	ctx := t.Context()
 	waitKafkaReady(t, f, ns, "c", 10*time.Minute)
 	t.Logf("the example cluster was Ready %s after apply", time.Since(start).Round(time.Second))
 	pods, err := f.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "kafkaplane.io/cluster=c,kafkaplane.io/kind=Kafka"})

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -87,6 +88,17 @@ func (r *Runner) Start(ctx context.Context, pod *corev1.Pod, _ string) (kubelet.
 		return nil, err
 	}
 	mounts = append(etc, mounts...)
+	// The termination log: what the container writes there is the message of its exit.
+	termLog := filepath.Join(sb.dir, "termination-log")
+	if err := os.WriteFile(termLog, nil, 0o666); err != nil {
+		return nil, fmt.Errorf("kafkapods: %w", err)
+	}
+	_ = os.Chmod(termLog, 0o666)
+	termPath := c.TerminationMessagePath
+	if termPath == "" {
+		termPath = corev1.TerminationMessagePathDefault
+	}
+	mounts = append(mounts, podinit.Bind{Source: termLog, Target: termPath})
 	env, err := processpods.Environment(ctx, r.opts.Client, pod, c, ip, hostIP)
 	if err != nil {
 		return nil, &kubelet.StartError{Reason: "CreateContainerConfigError", Message: err.Error()}
@@ -134,6 +146,9 @@ func (r *Runner) Start(ctx context.Context, pod *corev1.Pod, _ string) (kubelet.
 		err := cmd.Wait()
 		ct.mu.Lock()
 		ct.exit = exitStatus(cmd, err, ct.started, ct.killedBy)
+		if msg, _ := os.ReadFile(termLog); len(msg) > 0 {
+			ct.exit.Message = strings.TrimSpace(string(msg[:min(len(msg), 4096)]))
+		}
 		ct.ready = false
 		ct.mu.Unlock()
 		fmt.Fprintf(f, "---- %s: container %s exited: code %d (%s) ----\n", time.Now().Format(time.RFC3339), c.Name, ct.exit.Code, ct.exit.Reason)

@@ -219,12 +219,14 @@ func buildRoot(s *Spec) error {
 	for _, b := range []Bind{
 		{Source: "/usr", Target: "/usr", ReadOnly: true},
 		{Source: "/etc", Target: "/etc", ReadOnly: true},
-		{Source: "/dev", Target: "/dev"},
 		{Source: "/sys", Target: "/sys", ReadOnly: true},
 	} {
 		if err := mount(s.Root, b); err != nil {
 			return err
 		}
+	}
+	if err := buildDev(s.Root); err != nil {
+		return err
 	}
 	if err := unix.Mount("proc", filepath.Join(s.Root, "proc"), "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("podinit: mounting /proc: %w", err)
@@ -232,6 +234,30 @@ func buildRoot(s *Spec) error {
 	for _, b := range s.Image {
 		if err := mount(s.Root, b); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// buildDev makes the container's /dev a tmpfs of its own with the usual devices bound from the
+// host's, as a runtime does, so that files the pod mounts there (its termination log) do not
+// touch the host's /dev.
+func buildDev(root string) error {
+	dev := filepath.Join(root, "dev")
+	if err := unix.Mount("tmpfs", dev, "tmpfs", unix.MS_NOSUID, "mode=755,size=1m"); err != nil {
+		return fmt.Errorf("podinit: mounting /dev: %w", err)
+	}
+	for _, d := range []string{"null", "zero", "full", "random", "urandom", "tty"} {
+		if err := mount(root, Bind{Source: "/dev/" + d, Target: "/dev/" + d}); err != nil {
+			return err
+		}
+	}
+	if err := mount(root, Bind{Target: "/dev/shm", Tmpfs: true, SizeBytes: 64 << 20}); err != nil {
+		return err
+	}
+	for name, target := range map[string]string{"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2"} {
+		if err := os.Symlink(target, filepath.Join(dev, name)); err != nil {
+			return fmt.Errorf("podinit: %w", err)
 		}
 	}
 	return nil

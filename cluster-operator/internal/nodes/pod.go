@@ -3,9 +3,11 @@ package nodes
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -33,6 +35,13 @@ const (
 // KafkaUID is the user of the apache/kafka image (appuser). It is set explicitly: the image
 // names its user, and runAsNonRoot cannot be verified against a name.
 const KafkaUID = 1000
+
+// TmpSizeLimit bounds a node's /tmp.
+const TmpSizeLimit = "100Mi"
+
+// StartupTimeout is how long a node may take to open its operator listener after its
+// container starts (log recovery included) before the kubelet restarts it.
+const StartupTimeout = 30 * time.Minute
 
 // PodOptions are the cluster-wide inputs of a node's pod.
 type PodOptions struct {
@@ -107,19 +116,47 @@ func container(k *v1beta1.Kafka, n Node, o PodOptions, mounts []corev1.VolumeMou
 	if !n.Broker {
 		port = v1beta1.PortControlPlane
 	}
+	// A broker opens its listeners only at the end of startup, after log recovery, which can
+	// take long on a large log: the startup probe gives it StartupTimeout before liveness
+	// applies, so a slow start is not killed into a crash loop.
 	probe := corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(port)}}
-	c.ReadinessProbe = &corev1.Probe{ProbeHandler: probe, InitialDelaySeconds: 10, PeriodSeconds: 10, TimeoutSeconds: 5}
-	c.LivenessProbe = &corev1.Probe{ProbeHandler: probe, InitialDelaySeconds: 60, PeriodSeconds: 10, TimeoutSeconds: 5, FailureThreshold: 6}
+	c.StartupProbe = &corev1.Probe{ProbeHandler: probe, PeriodSeconds: 5, TimeoutSeconds: 5,
+		FailureThreshold: int32(StartupTimeout / (5 * time.Second))}
+	c.ReadinessProbe = &corev1.Probe{ProbeHandler: probe, PeriodSeconds: 10, TimeoutSeconds: 5}
+	c.LivenessProbe = &corev1.Probe{ProbeHandler: probe, PeriodSeconds: 10, TimeoutSeconds: 5, FailureThreshold: 6}
 	for _, tpl := range []*v1beta1.ContainerTemplate{templateContainer(k.Spec.Kafka.Template), poolContainer(n.PoolSpec)} {
 		if tpl == nil {
 			continue
 		}
-		c.Env = append(c.Env, tpl.Env...)
+		c.Env = mergeEnv(c.Env, tpl.Env)
 		if tpl.SecurityContext != nil {
 			c.SecurityContext = tpl.SecurityContext.DeepCopy()
 		}
 	}
 	return c
+}
+
+// appendedEnv are the variables whose template value is added to the operator's rather than
+// replacing it: a user's KAFKA_OPTS must not drop the operator's JVM options.
+var appendedEnv = map[string]bool{"KAFKA_OPTS": true}
+
+// mergeEnv adds a template's variables to the container's: a variable the container already
+// has is replaced (one definition each, the template's), except those of appendedEnv, whose
+// values are joined.
+func mergeEnv(env, tpl []corev1.EnvVar) []corev1.EnvVar {
+	out := slices.Clone(env)
+	for _, e := range tpl {
+		i := slices.IndexFunc(out, func(o corev1.EnvVar) bool { return o.Name == e.Name })
+		switch {
+		case i < 0:
+			out = append(out, e)
+		case appendedEnv[e.Name] && e.ValueFrom == nil && out[i].ValueFrom == nil:
+			out[i].Value = strings.TrimSpace(out[i].Value + " " + e.Value)
+		default:
+			out[i] = e
+		}
+	}
+	return out
 }
 
 func templateContainer(t *v1beta1.KafkaClusterTemplate) *v1beta1.ContainerTemplate {
@@ -159,7 +196,9 @@ func env(k *v1beta1.Kafka, n Node) []corev1.EnvVar {
 		// The downward API exposes the pod's topology labels, which the API server copies from
 		// the node at binding (PodTopologyLabels admission, for the zone and region labels).
 		e = append(e, corev1.EnvVar{Name: "KAFKA_BROKER_RACK", ValueFrom: &corev1.EnvVarSource{
-			FieldRef: &corev1.ObjectFieldSelector{FieldPath: fmt.Sprintf("metadata.labels['%s']", k.Spec.Kafka.Rack.TopologyKey)}}})
+			FieldRef: &corev1.ObjectFieldSelector{FieldPath: fmt.Sprintf("metadata.labels['%s']", k.Spec.Kafka.Rack.TopologyKey)}}},
+			// The start script refuses to start without a rack when one is asked for.
+			corev1.EnvVar{Name: "KAFKA_RACK_TOPOLOGY_KEY", Value: k.Spec.Kafka.Rack.TopologyKey})
 	}
 	for _, l := range k.Spec.Kafka.Listeners {
 		if l.Type == v1beta1.ListenerNodePort && n.Broker {
@@ -237,8 +276,12 @@ func volumes(cluster string, n Node) ([]corev1.Volume, []corev1.VolumeMount) {
 	name := n.Name(cluster)
 	vs := []corev1.Volume{
 		{Name: "node-config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: name}}}},
-		{Name: "certs", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: name}}},
-		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		// The node's private key: readable by the owner and the pod's fsGroup (the Kafka user),
+		// not by every user of the container.
+		{Name: "certs", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: name, DefaultMode: ptr.To[int32](0o440)}}},
+		// Scratch space for the rendered configuration and the start script's work: bounded,
+		// so that a runaway writer is evicted rather than filling the node's disk.
+		{Name: "tmp", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: ptr.To(resource.MustParse(TmpSizeLimit))}}},
 	}
 	ms := []corev1.VolumeMount{
 		{Name: "node-config", MountPath: ConfigDir, ReadOnly: true},
@@ -320,7 +363,20 @@ func mergePodTemplates(k *v1beta1.KafkaClusterTemplate, p *v1beta1.KafkaNodePool
 func applyPodTemplate(spec *corev1.PodSpec, t v1beta1.PodTemplate) {
 	spec.ImagePullSecrets = t.ImagePullSecrets
 	if t.SecurityContext != nil {
-		spec.SecurityContext = t.SecurityContext.DeepCopy()
+		// The template's context replaces ours, but the user and groups it leaves unset stay
+		// the image's numeric ones: the image names its user, so runAsNonRoot could not be
+		// verified without them, and the node's files are readable through fsGroup.
+		sc := t.SecurityContext.DeepCopy()
+		if sc.RunAsUser == nil {
+			sc.RunAsUser = ptr.To[int64](KafkaUID)
+		}
+		if sc.RunAsGroup == nil {
+			sc.RunAsGroup = ptr.To[int64](KafkaUID)
+		}
+		if sc.FSGroup == nil {
+			sc.FSGroup = ptr.To[int64](KafkaUID)
+		}
+		spec.SecurityContext = sc
 	}
 	if t.TerminationGracePeriodSeconds != nil {
 		spec.TerminationGracePeriodSeconds = t.TerminationGracePeriodSeconds

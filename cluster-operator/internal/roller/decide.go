@@ -45,8 +45,10 @@ type Quorum struct {
 }
 
 // Order returns the nodes that need a restart in the order to try them: not-ready nodes first,
-// then controllers (combined nodes count as controllers), then brokers, the active quorum
-// leader last; by ID within a group, so that the order is stable across reconciles.
+// then controllers (combined nodes count as controllers) with the active quorum leader last
+// among them, then brokers — controllers before brokers, so that brokers restart against a
+// quorum already on the new revision, as Strimzi's roller does; by ID within a group, so that
+// the order is stable across reconciles.
 func Order(nodes []Node, q Quorum) []Node {
 	var out []Node
 	for _, n := range nodes {
@@ -59,11 +61,11 @@ func Order(nodes []Node, q Quorum) []Node {
 		case !n.Ready:
 			return 0
 		case n.Controller && n.ID == q.Leader:
-			return 3
+			return 2
 		case n.Controller:
 			return 1
 		default:
-			return 2
+			return 3
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -117,9 +119,12 @@ func CanRestartController(id int32, q Quorum) (bool, string) {
 }
 
 // Next picks the node to restart now: the first in Order that is safe. A not-ready node is
-// always safe to restart. It returns false with the reasons when every candidate must wait.
+// always safe to restart. A broker waits while a controller still needs a restart (one that
+// must wait for the quorum to catch up, say), so that controllers always roll before brokers.
+// It returns false with the reasons when every candidate must wait.
 func Next(nodes []Node, partitions []Partition, q Quorum) (Node, bool, []string) {
 	var waits []string
+	controllerPending := false
 	for _, n := range Order(nodes, q) {
 		if !n.Ready {
 			return n, true, nil
@@ -127,8 +132,12 @@ func Next(nodes []Node, partitions []Partition, q Quorum) (Node, bool, []string)
 		if n.Controller {
 			if ok, why := CanRestartController(n.ID, q); !ok {
 				waits = append(waits, fmt.Sprintf("node %d: %s", n.ID, why))
+				controllerPending = true
 				continue
 			}
+		} else if controllerPending {
+			waits = append(waits, fmt.Sprintf("node %d: waits until the controllers have restarted", n.ID))
+			continue
 		}
 		if n.Broker {
 			if ok, why := CanRestartBroker(n.ID, partitions); !ok {

@@ -1,0 +1,149 @@
+package nodes
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkaconfig"
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+)
+
+func testNode(pool *v1beta1.KafkaNodePool, broker bool) Node {
+	return Node{Node: kafkaconfig.Node{ID: 0, Pool: pool.Name, Broker: broker, Controller: !broker}, PoolSpec: pool}
+}
+
+func testKafka() *v1beta1.Kafka {
+	return &v1beta1.Kafka{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "ns"},
+		Spec: v1beta1.KafkaSpec{Kafka: v1beta1.KafkaClusterSpec{Rack: &v1beta1.Rack{TopologyKey: "topology.kubernetes.io/zone"}}}}
+}
+
+func testPool() *v1beta1.KafkaNodePool {
+	return &v1beta1.KafkaNodePool{ObjectMeta: metav1.ObjectMeta{Name: "brokers"}}
+}
+
+// A broker recovering a large log opens its listener late: the liveness probe must not apply
+// before a startup probe allowing (30*time.Minute) has passed (a liveness probe with a 60 s
+// initial delay used to kill such a broker into a crash loop).
+func TestPodStartupProbeGuardsSlowStart(t *testing.T) {
+	for _, broker := range []bool{true, false} {
+		c := Pod(testKafka(), testNode(testPool(), broker), PodOptions{Image: "apache/kafka:4.1.1"}).Spec.Containers[0]
+		sp := c.StartupProbe
+		if sp == nil || sp.TCPSocket == nil {
+			t.Fatalf("broker=%v: no startup probe", broker)
+		}
+		if got := time.Duration(sp.PeriodSeconds*sp.FailureThreshold) * time.Second; got < (30*time.Minute) {
+			t.Errorf("broker=%v: startup probe allows %s, want %s", broker, got, (30*time.Minute))
+		}
+		if sp.TCPSocket.Port != c.LivenessProbe.TCPSocket.Port {
+			t.Errorf("broker=%v: startup and liveness probes watch different ports", broker)
+		}
+	}
+}
+
+// A template's securityContext that only says runAsNonRoot keeps the image's numeric user and
+// groups: the image names its user (appuser), which runAsNonRoot cannot verify, so a kubelet
+// refuses to start the pod without a numeric runAsUser.
+func TestPodTemplateSecurityContextKeepsNumericUser(t *testing.T) {
+	k := testKafka()
+	k.Spec.Kafka.Template = &v1beta1.KafkaClusterTemplate{Pod: &v1beta1.PodTemplate{
+		SecurityContext: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), SupplementalGroups: []int64{5000}}}}
+	sc := Pod(k, testNode(testPool(), true), PodOptions{}).Spec.SecurityContext
+	if sc.RunAsUser == nil || *sc.RunAsUser != KafkaUID || sc.RunAsGroup == nil || sc.FSGroup == nil || *sc.FSGroup != KafkaUID {
+		t.Fatalf("security context %+v lost the numeric user or groups", sc)
+	}
+	if len(sc.SupplementalGroups) != 1 || !*sc.RunAsNonRoot {
+		t.Fatalf("the template's own fields were not kept: %+v", sc)
+	}
+	// An explicit user in the template wins.
+	k.Spec.Kafka.Template.Pod.SecurityContext.RunAsUser = ptr.To[int64](2000)
+	if sc := Pod(k, testNode(testPool(), true), PodOptions{}).Spec.SecurityContext; *sc.RunAsUser != 2000 {
+		t.Fatalf("runAsUser = %d, want the template's 2000", *sc.RunAsUser)
+	}
+}
+
+// KAFKA_OPTS from a template is added to the operator's (jvmOptions' -D and -XX), not a second
+// definition that silently replaces it.
+func TestPodTemplateKafkaOptsAppended(t *testing.T) {
+	pool := testPool()
+	pool.Spec.JvmOptions = &v1beta1.JvmOptions{JavaSystemProperties: []v1beta1.SystemProperty{{Name: "a", Value: "1"}}}
+	pool.Spec.Template = &v1beta1.KafkaNodePoolTemplate{KafkaContainer: &v1beta1.ContainerTemplate{Env: []corev1.EnvVar{
+		{Name: "KAFKA_OPTS", Value: "-Duser=2"}, {Name: "OTHER", Value: "x"}}}}
+	env := Pod(testKafka(), testNode(pool, true), PodOptions{}).Spec.Containers[0].Env
+	var opts []string
+	for _, e := range env {
+		if e.Name == "KAFKA_OPTS" {
+			opts = append(opts, e.Value)
+		}
+	}
+	if len(opts) != 1 || opts[0] != "-Da=1 -Duser=2" {
+		t.Fatalf("KAFKA_OPTS = %q, want one definition \"-Da=1 -Duser=2\"", opts)
+	}
+}
+
+// The node's private key is not world-readable, and /tmp is bounded.
+func TestPodVolumesKeyModeAndTmpLimit(t *testing.T) {
+	pod := Pod(testKafka(), testNode(testPool(), true), PodOptions{})
+	for _, v := range pod.Spec.Volumes {
+		switch v.Name {
+		case "certs":
+			if v.Secret.DefaultMode == nil || *v.Secret.DefaultMode&0o007 != 0 {
+				t.Errorf("certs volume mode %v: the key is world-readable", v.Secret.DefaultMode)
+			}
+		case "tmp":
+			if v.EmptyDir.SizeLimit == nil || v.EmptyDir.SizeLimit.IsZero() {
+				t.Errorf("/tmp has no size limit")
+			}
+		}
+	}
+	if pod.Spec.SecurityContext.FSGroup == nil {
+		t.Fatal("no fsGroup: the Kafka user could not read its key")
+	}
+}
+
+// The start script refuses to start a broker whose rack label is missing (PodTopologyLabels
+// admission off, or the node without the label) instead of starting it without broker.rack.
+func TestStartScriptRefusesMissingRack(t *testing.T) {
+	env := Pod(testKafka(), testNode(testPool(), true), PodOptions{}).Spec.Containers[0].Env
+	var key string
+	for _, e := range env {
+		if e.Name == "KAFKA_RACK_TOPOLOGY_KEY" {
+			key = e.Value
+		}
+	}
+	if key != "topology.kubernetes.io/zone" {
+		t.Fatalf("KAFKA_RACK_TOPOLOGY_KEY = %q", key)
+	}
+	script := filepath.Join(t.TempDir(), "start.sh")
+	if err := os.WriteFile(script, []byte(startScript), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/bin/sh", script)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "KAFKA_RACK_TOPOLOGY_KEY=" + key, "KAFKA_BROKER_RACK="}
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "broker.rack: the pod has no label topology.kubernetes.io/zone") {
+		t.Fatalf("start script without a rack: %v, %s", err, out)
+	}
+}
+
+// Kafka logs to the console with the operator's log4j2 configuration and without a GC log
+// file: the image's defaults write both under LOG_DIR, in the bounded /tmp.
+func TestStartScriptLogsToConsole(t *testing.T) {
+	for _, want := range []string{"KAFKA_LOG4J_OPTS=\"${KAFKA_LOG4J_OPTS:--Dlog4j2.configurationFile=" + ConfigDir + "/log4j2.properties" + "}\"",
+		"EXTRA_ARGS=\"${EXTRA_ARGS:--name kafkaServer}\""} {
+		if !strings.Contains(startScript, want) {
+			t.Errorf("start script lacks %s", want)
+		}
+	}
+	cm := ConfigMap(testKafka(), testNode(testPool(), true), "", "id", "")
+	if !strings.Contains(cm.Data["log4j2.properties"], "appender.stdout.type = Console") || strings.Contains(cm.Data["log4j2.properties"], "RollingFile") {
+		t.Errorf("log4j2 configuration is not console-only:\n%s", cm.Data["log4j2.properties"])
+	}
+}
