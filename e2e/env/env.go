@@ -56,8 +56,8 @@ type Env struct {
 	DNS              *clusterdns.Server
 	RealKafkaMissing string
 	Config           *rest.Config
-	Kube    kubernetes.Interface
-	Dynamic dynamic.Interface
+	Kube             kubernetes.Interface
+	Dynamic          dynamic.Interface
 	// Binaries are the freshly built operators, by name.
 	Binaries map[string]string
 	Dir      string

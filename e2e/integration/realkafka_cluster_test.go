@@ -389,4 +389,3 @@ func restarts(p corev1.Pod) int32 {
 	}
 	return n
 }
-

@@ -54,7 +54,9 @@ func nodePods(t *testing.T, f *framework.Framework, ns string) map[string]corev1
 // serving is a pod Ready and not being deleted.
 func serving(p corev1.Pod) bool { return p.DeletionTimestamp == nil && podReady(&p) }
 
-func isController(name string) bool { return len(name) > len("c-controllers") && name[:len("c-controllers")] == "c-controllers" }
+func isController(name string) bool {
+	return len(name) > len("c-controllers") && name[:len("c-controllers")] == "c-controllers"
+}
 
 // rollingRestart changes a static broker config (auto.create.topics.enable, read-only in Kafka:
 // only a restart applies it) while a producer sends with acks=all to an RF 3,

@@ -291,4 +291,3 @@ func (c *Container) Kill() { _ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKIL
 
 // SetLink cuts the pod off its network (false) or reconnects it.
 func (c *Container) SetLink(up bool) error { return c.netns.SetLink(up) }
-

@@ -39,8 +39,8 @@ func TestPodStartupProbeGuardsSlowStart(t *testing.T) {
 		if sp == nil || sp.TCPSocket == nil {
 			t.Fatalf("broker=%v: no startup probe", broker)
 		}
-		if got := time.Duration(sp.PeriodSeconds*sp.FailureThreshold) * time.Second; got < (30*time.Minute) {
-			t.Errorf("broker=%v: startup probe allows %s, want %s", broker, got, (30*time.Minute))
+		if got := time.Duration(sp.PeriodSeconds*sp.FailureThreshold) * time.Second; got < (30 * time.Minute) {
+			t.Errorf("broker=%v: startup probe allows %s, want %s", broker, got, (30 * time.Minute))
 		}
 		if sp.TCPSocket.Port != c.LivenessProbe.TCPSocket.Port {
 			t.Errorf("broker=%v: startup and liveness probes watch different ports", broker)
