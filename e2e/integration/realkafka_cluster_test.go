@@ -229,6 +229,12 @@ func TestRealKafkaExampleCluster(t *testing.T) {
 	if !t.Run("rolling restart under acks=all traffic", func(t *testing.T) { rollingRestart(t, f, ns) }) {
 		return
 	}
+	if !t.Run("a controller loses its disk", func(t *testing.T) { controllerLosesDisk(t, f, ns) }) {
+		return
+	}
+	if !t.Run("controller quorum 3 to 5 to 3", func(t *testing.T) { quorumScale(t, f, ns) }) {
+		return
+	}
 }
 
 func exampleClusterForms(t *testing.T, f *framework.Framework, ns string, start time.Time) {

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/apply"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkacheck"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkaconfig"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
@@ -38,7 +40,7 @@ func (r *Reconciler) reconcileVoters(ctx context.Context, k *v1beta1.Kafka, p *p
 		return
 	}
 	pods := r.nodePods(k)
-	var joining []nodePlan
+	var joining, initial []nodePlan
 	for _, np := range p.nodes {
 		if !np.node.Controller {
 			continue
@@ -47,7 +49,11 @@ func (r *Reconciler) reconcileVoters(ctx context.Context, k *v1beta1.Kafka, p *p
 		if !ok || !podReady(pod) {
 			return // the quorum changes only with every controller up
 		}
-		if strings.Contains(np.configMap.Data[nodes.FormatArgsKey], "--no-initial-controllers") && pod.Annotations[AnnotationQuorumVoter] != "true" {
+		args := np.configMap.Data[nodes.FormatArgsKey]
+		if strings.Contains(args, "--initial-controllers") {
+			initial = append(initial, np)
+		}
+		if strings.Contains(args, "--no-initial-controllers") && pod.Annotations[AnnotationQuorumVoter] != "true" {
 			joining = append(joining, np)
 		}
 	}
@@ -63,7 +69,13 @@ func (r *Reconciler) reconcileVoters(ctx context.Context, k *v1beta1.Kafka, p *p
 			}
 		}
 	}
-	if len(joining) == 0 && len(leaving) == 0 {
+	if len(joining) == 0 && len(leaving) == 0 && len(initial) == 0 {
+		return
+	}
+	// Only the initial controllers' switch is due: nothing waits on it, so a quorum that cannot
+	// be read (yet) is asked again later, without a warning.
+	onlyInitial := len(joining) == 0 && len(leaving) == 0
+	if onlyInitial && r.Quorum == nil {
 		return
 	}
 	if r.Quorum == nil {
@@ -71,6 +83,9 @@ func (r *Reconciler) reconcileVoters(ctx context.Context, k *v1beta1.Kafka, p *p
 		return
 	}
 	voters, observers, err := r.Quorum.QuorumMembers(ctx, k)
+	if err != nil && onlyInitial {
+		return
+	}
 	if err != nil {
 		p.warnings = append(p.warnings, "the controller quorum must change and cannot be read: "+err.Error())
 		return
@@ -82,14 +97,42 @@ func (r *Reconciler) reconcileVoters(ctx context.Context, k *v1beta1.Kafka, p *p
 		}
 		return rs[i], true
 	}
+	if len(voters) > 0 {
+		r.formedQuorum(ctx, k, initial)
+	}
 	changed := false
 	for _, np := range joining {
-		if _, ok := find(voters, np.node.ID); ok {
-			r.markVoter(ctx, k, np.name)
+		v, isVoter := find(voters, np.node.ID)
+		obs, isObserver := find(observers, np.node.ID)
+		if isVoter && isObserver && obs.DirectoryID != v.DirectoryID {
+			// The controller came back with another metadata directory (an emptied or new
+			// disk): the old (ID, directory) voter no longer exists anywhere. It leaves the
+			// voters first; the new directory is added on a later reconcile.
+			if changed || len(voters) <= 1 {
+				p.warnings = append(p.warnings, fmt.Sprintf("controller %s waits to replace its old metadata directory in the quorum", np.name))
+				continue
+			}
+			if err := r.Quorum.RemoveVoter(ctx, k, v); err != nil {
+				p.warnings = append(p.warnings, err.Error())
+				continue
+			}
+			changed = true
+			p.warnings = append(p.warnings, fmt.Sprintf("controller %s is replacing its old metadata directory in the quorum", np.name))
+			r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "VoterReplaced", "Scale",
+				"controller %s (node %d) came back with a new metadata directory: its old directory left the quorum's voters", np.name, np.node.ID)
 			continue
 		}
-		obs, ok := find(observers, np.node.ID)
-		if !ok || changed {
+		if isVoter {
+			// A voter of this ID that the leader heard from since this pod started is this
+			// pod (its directory); otherwise the pod may not have reported yet: ask again.
+			if v.Leader || v.LastFetch.After(containerStarted(pods[np.name])) {
+				r.markVoter(ctx, k, np.name)
+			} else {
+				p.warnings = append(p.warnings, fmt.Sprintf("controller %s waits to be seen by the quorum", np.name))
+			}
+			continue
+		}
+		if !isObserver || changed {
 			p.warnings = append(p.warnings, fmt.Sprintf("controller %s waits to join the quorum as a voter", np.name))
 			continue
 		}
@@ -122,6 +165,36 @@ func (r *Reconciler) reconcileVoters(ctx context.Context, k *v1beta1.Kafka, p *p
 		changed = true
 		r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "VoterRemoved", "Scale", "node %d removed from the quorum's voters", id)
 	}
+}
+
+// formedQuorum switches the format arguments of controllers formatted with the initial quorum
+// to --no-initial-controllers once the quorum exists: a controller whose disk is emptied later
+// (ephemeral storage, a lost volume) must not format itself as an initial voter again, claiming
+// a voter's place with an empty log, but join as an observer and be added.
+func (r *Reconciler) formedQuorum(ctx context.Context, k *v1beta1.Kafka, initial []nodePlan) {
+	for _, np := range initial {
+		cm := np.configMap.DeepCopy()
+		cm.Data[nodes.FormatArgsKey] = nodes.WithoutInitialControllers(cm.Data[nodes.FormatArgsKey])
+		current := get[corev1.ConfigMap](r.Caches.ConfigMaps, k.Namespace, np.name)
+		if _, err := apply.Apply(ctx, r.Kube.CoreV1().ConfigMaps(k.Namespace), cm, current, r.Opts.FieldManager); err != nil {
+			continue // asked again next time
+		}
+		// The node keeps its place: its pod stays a voter.
+		r.markVoter(ctx, k, np.name)
+	}
+}
+
+// containerStarted is when the pod's Kafka container last started (zero when unknown).
+func containerStarted(pod *corev1.Pod) time.Time {
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.State.Running != nil {
+			return cs.State.Running.StartedAt.Time
+		}
+	}
+	if pod.Status.StartTime != nil {
+		return pod.Status.StartTime.Time
+	}
+	return time.Time{}
 }
 
 func (r *Reconciler) markVoter(ctx context.Context, k *v1beta1.Kafka, pod string) {

@@ -21,17 +21,36 @@ type fakeQuorum struct {
 	voters, observers []int32
 	added, removed    []int32
 	addedHost         string
+	// dirs overrides a replica's directory ID (by node ID; voters and observers alike unless
+	// voterDirs says otherwise).
+	dirs, voterDirs map[int32]byte
+	inVoters        bool
+}
+
+func (q *fakeQuorum) dir(id int32) [16]byte {
+	if q.inVoters {
+		if d, ok := q.voterDirs[id]; ok {
+			return [16]byte{d}
+		}
+	}
+	if d, ok := q.dirs[id]; ok {
+		return [16]byte{d}
+	}
+	return [16]byte{byte(id)}
 }
 
 func (q *fakeQuorum) QuorumMembers(context.Context, *v1beta1.Kafka) ([]kafkacheck.Replica, []kafkacheck.Replica, error) {
 	conv := func(ids []int32) []kafkacheck.Replica {
 		var out []kafkacheck.Replica
 		for _, id := range ids {
-			out = append(out, kafkacheck.Replica{ID: id, DirectoryID: [16]byte{byte(id)}})
+			out = append(out, kafkacheck.Replica{ID: id, DirectoryID: q.dir(id), LastFetch: time.Now()})
 		}
 		return out
 	}
-	return conv(q.voters), conv(q.observers), nil
+	q.inVoters = true
+	voters := conv(q.voters)
+	q.inVoters = false
+	return voters, conv(q.observers), nil
 }
 
 func (q *fakeQuorum) AddVoter(_ context.Context, _ *v1beta1.Kafka, r kafkacheck.Replica, listener, host string, port int) error {
@@ -45,6 +64,7 @@ func (q *fakeQuorum) AddVoter(_ context.Context, _ *v1beta1.Kafka, r kafkacheck.
 func (q *fakeQuorum) RemoveVoter(_ context.Context, _ *v1beta1.Kafka, r kafkacheck.Replica) error {
 	q.removed = append(q.removed, r.ID)
 	q.voters = slices.DeleteFunc(q.voters, func(id int32) bool { return id == r.ID })
+	delete(q.voterDirs, r.ID)
 	return nil
 }
 
@@ -130,4 +150,64 @@ func (e *env) pool(t *testing.T, name string) *v1beta1.KafkaNodePool {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestQuorumFormedAndDiskLost: once the quorum exists, a controller formatted with the initial
+// voters is switched to --no-initial-controllers (an emptied disk must not format itself as an
+// initial voter again, claiming a voter's place with an empty log). When it then comes back
+// with a new metadata directory, the old (ID, directory) voter leaves the quorum first and the
+// new directory is added next — matching voters by node ID alone left the node an observer for
+// good, beside a voter that no longer existed.
+func TestQuorumFormedAndDiskLost(t *testing.T) {
+	e := readyCluster(t) // one controller, formatted with the initial quorum
+	first := e.pool(t, "controllers").Status.NodeIDs[0]
+	name := v1beta1.NodeName("c", "controllers", first)
+	cm, err := e.kube.CoreV1().ConfigMaps(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(cm.Data["format.args"], "--initial-controllers") {
+		t.Fatalf("the first controller's format args: %q", cm.Data["format.args"])
+	}
+	// Two other voters stand for the rest of a three-controller quorum.
+	q := &fakeQuorum{voters: []int32{first, 50, 51}}
+	e.rec.Quorum = q
+	e.reconcile(t)
+	e.reconcile(t)
+	cm, err = e.kube.CoreV1().ConfigMaps(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if args := cm.Data["format.args"]; strings.Contains(args, "--initial-controllers") || !strings.Contains(args, "--no-initial-controllers") {
+		t.Fatalf("format args once the quorum formed: %q", args)
+	}
+	if p := e.pods(t)[name]; p.Annotations[AnnotationQuorumVoter] != "true" {
+		t.Fatalf("the initial voter's pod is not marked: %v", p.Annotations)
+	}
+	if len(q.added)+len(q.removed) != 0 {
+		t.Fatalf("the quorum changed: added %v removed %v", q.added, q.removed)
+	}
+
+	// The disk is lost: a new pod, formatted as an observer with a new directory.
+	if err := e.kube.CoreV1().Pods(ns).Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	e.reconcile(t)
+	e.markReady(t)
+	q.voterDirs = map[int32]byte{first: byte(first)}
+	q.dirs = map[int32]byte{first: 99}
+	q.observers = []int32{first}
+	e.reconcile(t)
+	if !slices.Equal(q.removed, []int32{first}) || len(q.added) != 0 {
+		t.Fatalf("removed %v added %v, want the old directory of %d removed first", q.removed, q.added, first)
+	}
+	e.reconcile(t)
+	if !slices.Equal(q.added, []int32{first}) {
+		t.Fatalf("added %v, want %d with its new directory", q.added, first)
+	}
+	e.reconcile(t)
+	if p := e.pods(t)[name]; p.Annotations[AnnotationQuorumVoter] != "true" {
+		t.Fatalf("the replaced voter is not marked: %v", p.Annotations)
+	}
 }

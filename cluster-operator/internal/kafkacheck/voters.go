@@ -3,6 +3,7 @@ package kafkacheck
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -10,10 +11,16 @@ import (
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
 
-// Replica is a quorum member or observer with its metadata log directory.
+// Replica is a quorum member or observer with its metadata log directory. A voter is the
+// pair (ID, DirectoryID): a controller that lost its disk comes back with the same ID and a new
+// directory, as an observer, while the old pair stays a voter.
 type Replica struct {
 	ID          int32
 	DirectoryID [16]byte
+	// LastFetch is when the leader last heard from this replica (zero when unknown); Leader
+	// marks the quorum's leader.
+	LastFetch time.Time
+	Leader    bool
 }
 
 // QuorumMembers describes the controller quorum's voters and observers (KIP-853 directory IDs
@@ -27,11 +34,18 @@ func (c *Checker) QuorumMembers(ctx context.Context, k *v1beta1.Kafka) (voters, 
 		return nil, nil, err
 	}
 	p := resp.Topics[0].Partitions[0]
+	replica := func(r kmsg.DescribeQuorumResponseTopicPartitionReplicaState) Replica {
+		out := Replica{ID: r.ReplicaID, DirectoryID: r.ReplicaDirectoryID, Leader: r.ReplicaID == p.LeaderID}
+		if r.LastFetchTimestamp > 0 {
+			out.LastFetch = time.UnixMilli(r.LastFetchTimestamp)
+		}
+		return out
+	}
 	for _, v := range p.CurrentVoters {
-		voters = append(voters, Replica{ID: v.ReplicaID, DirectoryID: v.ReplicaDirectoryID})
+		voters = append(voters, replica(v))
 	}
 	for _, o := range p.Observers {
-		observers = append(observers, Replica{ID: o.ReplicaID, DirectoryID: o.ReplicaDirectoryID})
+		observers = append(observers, replica(o))
 	}
 	return voters, observers, nil
 }

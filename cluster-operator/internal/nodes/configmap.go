@@ -127,6 +127,23 @@ func FormatArgs(cluster, namespace, clusterID string, n Node, initial []kafkacon
 	return strings.Join(args, " ")
 }
 
+// WithoutInitialControllers turns a controller's format arguments into those of a controller
+// joining a running cluster: --no-initial-controllers instead of the initial voters, the rest
+// (the release version) kept.
+func WithoutInitialControllers(args string) string {
+	f := strings.Fields(args)
+	var out []string
+	for i := 0; i < len(f); i++ {
+		if f[i] == "--initial-controllers" {
+			i++ // and its value
+			out = append(out, "--no-initial-controllers")
+			continue
+		}
+		out = append(out, f[i])
+	}
+	return strings.Join(out, " ")
+}
+
 // DirectoryID is the metadata log directory ID of a controller, derived from the cluster ID and
 // node ID so that every node's --initial-controllers list agrees without storing it: 16 bytes in
 // Kafka's Uuid text form (URL-safe base64, no padding).
