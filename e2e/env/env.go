@@ -42,6 +42,8 @@ type Options struct {
 	AllKafkaPods bool
 	// NoRealKafka simulates every Kafka pod (no pod network, no cluster DNS).
 	NoRealKafka bool
+	// AnyStorageClass provisions volumes for claims of any StorageClass (kubelet.Options).
+	AnyStorageClass bool
 }
 
 // Env is a running environment.
@@ -125,7 +127,7 @@ func Start(ctx context.Context, o Options) (e *Env, err error) {
 	}
 	e.Runner = processpods.New(ppOpts)
 	runners = append(runners, e.Runner)
-	e.Kubelet = kubelet.New(kubelet.Options{Client: e.Kube, Nodes: o.Nodes, Runners: runners})
+	e.Kubelet = kubelet.New(kubelet.Options{Client: e.Kube, Nodes: o.Nodes, Runners: runners, AnyStorageClass: o.AnyStorageClass})
 	if err := e.Kubelet.Run(runCtx); err != nil {
 		return nil, &localcluster.ComponentError{Component: "kubelet", LogFile: "(this process's output)", Err: err}
 	}

@@ -94,6 +94,10 @@ type Options struct {
 	// Runners run the pods they handle as processes, the first that handles a pod; every
 	// other pod is simulated.
 	Runners []Runner
+	// AnyStorageClass provisions volumes for a claim of any StorageClass, creating a missing
+	// class with the simulator's provisioner (the sandbox: manifests written for a cloud name
+	// classes such as managed-premium). Otherwise a claim of a missing class stays Pending.
+	AnyStorageClass bool
 }
 
 // Kubelet simulates the nodes' kubelets.

@@ -5,8 +5,10 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/kafkaplane/kafkaplane/pkg/controller"
 )
@@ -21,8 +23,12 @@ func (k *Kubelet) syncPVC(ctx context.Context, key controller.Key) (controller.R
 	if err != nil {
 		return controller.Result{}, err
 	}
-	if pvc.Spec.StorageClassName == nil || *pvc.Spec.StorageClassName != StorageClassName || pvc.DeletionTimestamp != nil {
+	if pvc.Spec.StorageClassName == nil || pvc.DeletionTimestamp != nil {
 		return controller.Result{}, nil
+	}
+	class := *pvc.Spec.StorageClassName
+	if ours, err := k.provisions(ctx, class); err != nil || !ours {
+		return controller.Result{}, err
 	}
 	want := pvc.Spec.Resources.Requests[corev1.ResourceStorage]
 	pvName := "pvc-" + string(pvc.UID)
@@ -34,7 +40,7 @@ func (k *Kubelet) syncPVC(ctx context.Context, key controller.Key) (controller.R
 				Capacity:                      corev1.ResourceList{corev1.ResourceStorage: want},
 				AccessModes:                   pvc.Spec.AccessModes,
 				PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimDelete,
-				StorageClassName:              StorageClassName,
+				StorageClassName:              class,
 				VolumeMode:                    pvc.Spec.VolumeMode,
 				ClaimRef: &corev1.ObjectReference{Kind: "PersistentVolumeClaim", APIVersion: "v1",
 					Namespace: pvc.Namespace, Name: pvc.Name, UID: pvc.UID},
@@ -67,6 +73,30 @@ func (k *Kubelet) syncPVC(ctx context.Context, key controller.Key) (controller.R
 		}
 	}
 	return controller.Result{}, nil
+}
+
+// provisions reports whether the simulator provisions volumes of class: its own, another with
+// its provisioner, or (AnyStorageClass) one that does not exist yet, which it then creates.
+func (k *Kubelet) provisions(ctx context.Context, class string) (bool, error) {
+	if class == StorageClassName {
+		return true, nil
+	}
+	sc, err := k.client.StorageV1().StorageClasses().Get(ctx, class, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) && k.opts.AnyStorageClass {
+		sc = &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: class, Annotations: map[string]string{
+			"kafkaplane.io/sandbox": "created for a claim that names it"}},
+			Provisioner: Provisioner, AllowVolumeExpansion: ptr.To(true),
+			VolumeBindingMode: ptr.To(storagev1.VolumeBindingImmediate)}
+		if _, err := k.client.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return false, fmt.Errorf("creating StorageClass %s: %w", class, err)
+		}
+		k.logger.Info("Created a StorageClass a claim names", "class", class)
+		return true, nil
+	}
+	if err != nil {
+		return false, nil // a missing class: the claim stays Pending, as in a cluster
+	}
+	return sc.Provisioner == Provisioner, nil
 }
 
 // syncService gives a LoadBalancer service an ingress address on loopback.

@@ -103,8 +103,11 @@ func (r *Reconciler) reconcileVoters(ctx context.Context, k *v1beta1.Kafka, p *p
 	changed := false
 	for _, np := range joining {
 		v, isVoter := find(voters, np.node.ID)
-		obs, isObserver := find(observers, np.node.ID)
-		if isVoter && isObserver && obs.DirectoryID != v.DirectoryID {
+		obs, isObserver := latest(observers, np.node.ID)
+		// A voter of this ID that the leader heard from since this pod started is this pod (its
+		// directory): an observer entry beside it is a stale one from before it was added.
+		live := isVoter && (v.Leader || v.LastFetch.After(containerStarted(pods[np.name])))
+		if isVoter && !live && isObserver && obs.DirectoryID != v.DirectoryID && obs.LastFetch.After(containerStarted(pods[np.name])) {
 			// The controller came back with another metadata directory (an emptied or new
 			// disk): the old (ID, directory) voter no longer exists anywhere. It leaves the
 			// voters first; the new directory is added on a later reconcile.
@@ -123,9 +126,8 @@ func (r *Reconciler) reconcileVoters(ctx context.Context, k *v1beta1.Kafka, p *p
 			continue
 		}
 		if isVoter {
-			// A voter of this ID that the leader heard from since this pod started is this
-			// pod (its directory); otherwise the pod may not have reported yet: ask again.
-			if v.Leader || v.LastFetch.After(containerStarted(pods[np.name])) {
+			// Otherwise the pod may not have reported yet: ask again.
+			if live {
 				r.markVoter(ctx, k, np.name)
 			} else {
 				p.warnings = append(p.warnings, fmt.Sprintf("controller %s waits to be seen by the quorum", np.name))
@@ -182,6 +184,19 @@ func (r *Reconciler) formedQuorum(ctx context.Context, k *v1beta1.Kafka, initial
 		// The node keeps its place: its pod stays a voter.
 		r.markVoter(ctx, k, np.name)
 	}
+}
+
+// latest is the entry of id that the leader heard from last (observers may be listed more
+// than once: a stale entry lingers after a replica changes).
+func latest(rs []kafkacheck.Replica, id int32) (kafkacheck.Replica, bool) {
+	var out kafkacheck.Replica
+	found := false
+	for _, r := range rs {
+		if r.ID == id && (!found || r.LastFetch.After(out.LastFetch)) {
+			out, found = r, true
+		}
+	}
+	return out, found
 }
 
 // containerStarted is when the pod's Kafka container last started (zero when unknown).

@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,14 +27,18 @@ import (
 	"github.com/kafkaplane/kafkaplane/e2e/build"
 	"github.com/kafkaplane/kafkaplane/e2e/env"
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
+	"github.com/kafkaplane/kafkaplane/e2e/kafkadist"
 	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
+	"github.com/kafkaplane/kafkaplane/e2e/podnet"
 	"github.com/kafkaplane/kafkaplane/pkg/generated/clientset/versioned"
 )
 
 func main() {
+	kafka := flag.String("kafka", "auto", "real (Apache Kafka JVMs in pods of their own), kfake (franz-go's kfake stand-in on loopback), or auto: real where Java and pod networks are available")
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx); err != nil {
+	if err := run(ctx, *kafka); err != nil {
 		var ce *localcluster.ComponentError
 		if errors.As(err, &ce) {
 			fmt.Printf("sandbox failed: %s (%s)\n", ce.Component, ce.LogFile)
@@ -48,8 +53,37 @@ func fail(component, log string, err error) error {
 	return &localcluster.ComponentError{Component: component, LogFile: log, Err: err}
 }
 
-func run(ctx context.Context) error {
+// chooseKafka settles the -kafka flag: real unless asked for kfake, or unless this machine has no
+// Java or cannot make pod networks (then it says why).
+func chooseKafka(ctx context.Context, kafka string) (bool, error) {
+	switch kafka {
+	case "kfake":
+		return false, nil
+	case "real", "auto":
+		why := ""
+		if err := kafkadist.CheckJava(ctx); err != nil {
+			why = err.Error()
+		} else if err := podnet.Check(); err != nil {
+			why = err.Error()
+		}
+		if why == "" {
+			return true, nil
+		}
+		if kafka == "real" {
+			return false, errors.New(why)
+		}
+		fmt.Printf("no real Kafka here (%s): using the kfake stand-in\n", why)
+		return false, nil
+	}
+	return false, fmt.Errorf("-kafka=%s: want real, kfake or auto", kafka)
+}
+
+func run(ctx context.Context, kafka string) error {
 	start := time.Now()
+	real, err := chooseKafka(ctx, kafka)
+	if err != nil {
+		return err
+	}
 	root, err := build.RepoRoot()
 	if err != nil {
 		return err
@@ -69,7 +103,8 @@ func run(ctx context.Context) error {
 	}
 	defer buildLog.Close()
 	fmt.Println("starting the control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) and 3 simulated nodes…")
-	e, err := env.Start(ctx, env.Options{Dir: filepath.Join(dir, "state"), LogDir: logs, Log: io.MultiWriter(buildLog, os.Stdout)})
+	e, err := env.Start(ctx, env.Options{Dir: filepath.Join(dir, "state"), LogDir: logs, Log: io.MultiWriter(buildLog, os.Stdout),
+		AllKafkaPods: real, NoRealKafka: !real, AnyStorageClass: true})
 	if err != nil {
 		var ce *localcluster.ComponentError
 		if errors.As(err, &ce) {
@@ -91,9 +126,19 @@ func run(ctx context.Context) error {
 		return fail("crds", filepath.Join(logs, "kube-apiserver.log"), err)
 	}
 
+	if real && e.DNS == nil {
+		fmt.Printf("no real Kafka here (%s): using the kfake stand-in\n", e.RealKafkaMissing)
+		real = false
+	}
 	overrides := filepath.Join(dir, "kafka-overrides.json")
 	if err := writeJSON(overrides, map[string]string{}); err != nil {
 		return err
+	}
+	if real {
+		overrides = ""
+		if err := os.WriteFile(filepath.Join(dir, "dns"), []byte(e.DNS.Addr+"\n"), 0o644); err != nil {
+			return err
+		}
 	}
 	op, opAddr, err := startClusterOperator(ctx, e, kubeconfig, logs, overrides)
 	if err != nil {
@@ -116,8 +161,16 @@ func run(ctx context.Context) error {
 		return err
 	}
 	go copyUserCredentials(ctx, kp, e.Kube, filepath.Join(dir, "users"))
-	si := &standIns{e: e, kp: kp, overrides: overrides, bootstrapJSON: filepath.Join(dir, "bootstrap.json")}
-	go si.run(ctx)
+	var snapshot func() map[string]string
+	if real {
+		rk := &realKafka{e: e, kp: kp, bootstrapJSON: filepath.Join(dir, "bootstrap.json"), hostsFile: filepath.Join(dir, "hosts")}
+		go rk.run(ctx)
+		snapshot = rk.snapshot
+	} else {
+		si := &standIns{e: e, kp: kp, overrides: overrides, bootstrapJSON: filepath.Join(dir, "bootstrap.json")}
+		go si.run(ctx)
+		snapshot = si.snapshot
+	}
 
 	fmt.Println()
 	fmt.Println("created:")
@@ -133,18 +186,41 @@ func run(ctx context.Context) error {
 	for _, line := range waitExamples(ctx, kp, e, 5*time.Minute) {
 		fmt.Println("  " + line)
 	}
-	fmt.Printf("\nKafka stand-in: kfake on loopback per cluster (TLS from the cluster CA; ACLs stored, not enforced —\n")
-	fmt.Printf("kfake maps mTLS clients to User:ANONYMOUS); addresses by namespace/cluster/listener in .sandbox/bootstrap.json:\n")
-	for k, v := range si.snapshot() {
-		fmt.Printf("  %-40s %s\n", k, v)
-	}
-	if err := walkthrough(ctx, e.Kube, filepath.Join(dir, "users"), si.snapshot()); err != nil {
-		fmt.Printf("\nwalk-through (produce and consume as my-user over mTLS): FAILED: %v\n", err)
+	if real {
+		readyAt := time.Since(start)
+		fmt.Printf("\nKafka: real Apache Kafka, each node a JVM in a pod of its own (own network namespace and IP, volumes,\n")
+		fmt.Printf("user), found through the cluster DNS at %s (.sandbox/dns; every name it serves, with its address, in\n", e.DNS.Addr)
+		fmt.Printf(".sandbox/hosts: add it to /etc/hosts, or point a resolver at .sandbox/dns, for kcat or a Java client).\n")
+		fmt.Printf("A broker address per namespace/cluster/listener in .sandbox/bootstrap.json:\n")
+		boot := snapshot()
+		for _, k := range sortedKeys(boot) {
+			fmt.Printf("  %-40s %s\n", k, boot[k])
+		}
+		fmt.Printf("memory: %s\n", memoryReport())
+		if err := realWalkthrough(ctx, e, filepath.Join(dir, "users")); err != nil {
+			fmt.Printf("\nwalk-through: FAILED: %v\n", err)
+		} else {
+			fmt.Printf("\nwalk-through: produced to and consumed from topic test as my-user over mutual TLS through\n")
+			fmt.Printf("my-tls-cluster-kafka-bootstrap.tls-kafka.svc:9093: ok; User:CN=someone-else (no ACLs) was refused: TOPIC_AUTHORIZATION_FAILED\n")
+		}
+		fmt.Printf("(examples Ready %s after start)\n", readyAt.Round(time.Second))
+		fmt.Printf("\nproduce and consume with my-user's certificate (.sandbox/users/tls-kafka/my-user/: user.crt, user.key, ca.crt of\n")
+		fmt.Printf("the clients CA; trust the cluster CA from Secret my-tls-cluster-cluster-ca-cert), bootstrap\n")
+		fmt.Printf("my-tls-cluster-kafka-bootstrap.tls-kafka.svc:9093 with .sandbox/hosts in place.\n\n")
 	} else {
-		fmt.Printf("\nwalk-through: produced to and consumed from topic test as my-user over mutual TLS: ok\n")
+		fmt.Printf("\nKafka stand-in: kfake on loopback per cluster (TLS from the cluster CA; ACLs stored, not enforced —\n")
+		fmt.Printf("kfake maps mTLS clients to User:ANONYMOUS); addresses by namespace/cluster/listener in .sandbox/bootstrap.json:\n")
+		for k, v := range snapshot() {
+			fmt.Printf("  %-40s %s\n", k, v)
+		}
+		if err := walkthrough(ctx, e.Kube, filepath.Join(dir, "users"), snapshot()); err != nil {
+			fmt.Printf("\nwalk-through (produce and consume as my-user over mTLS): FAILED: %v\n", err)
+		} else {
+			fmt.Printf("\nwalk-through: produced to and consumed from topic test as my-user over mutual TLS: ok\n")
+		}
+		fmt.Printf("\nproduce and consume with my-user's certificate (.sandbox/users/tls-kafka/my-user/: user.crt, user.key, ca.crt of\n")
+		fmt.Printf("the clients CA; trust the cluster CA from Secret my-tls-cluster-cluster-ca-cert) against that address.\n\n")
 	}
-	fmt.Printf("\nproduce and consume with my-user's certificate (.sandbox/users/tls-kafka/my-user/: user.crt, user.key, ca.crt of\n")
-	fmt.Printf("the clients CA; trust the cluster CA from Secret my-tls-cluster-cluster-ca-cert) against that address.\n\n")
 	fmt.Printf("(started in %s; Ctrl-C stops everything)\n", time.Since(start).Round(100*time.Millisecond))
 	fmt.Println("sandbox ready")
 
@@ -164,9 +240,16 @@ func startClusterOperator(ctx context.Context, e *env.Env, kubeconfig, logs, ove
 		return nil, "", err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	p, err := localcluster.StartProcess("cluster-operator", logs, []string{"KAFKAPLANE_WATCH_NAMESPACES=*"},
-		e.Binaries["cluster-operator"], "--kubeconfig="+kubeconfig, "--leader-elect=false", "--http-address="+addr,
-		"--kafka-bootstrap-overrides="+overrides)
+	args := []string{"--kubeconfig=" + kubeconfig, "--leader-elect=false", "--http-address=" + addr}
+	var p *localcluster.Process
+	if overrides != "" {
+		p, err = localcluster.StartProcess("cluster-operator", logs, []string{"KAFKAPLANE_WATCH_NAMESPACES=*"},
+			e.Binaries["cluster-operator"], append(args, "--kafka-bootstrap-overrides="+overrides)...)
+	} else {
+		// Real Kafka: the operator resolves the clusters' Service names through the cluster DNS,
+		// in a mount namespace of its own whose /etc/resolv.conf points there.
+		p, err = startWithClusterDNS(e, logs, append([]string{e.Binaries["cluster-operator"]}, args...))
+	}
 	if err != nil {
 		return nil, "", err
 	}
