@@ -19,9 +19,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -65,7 +65,8 @@ func Start(ctx context.Context, client kubernetes.Interface, addr string) (*Serv
 	if err != nil {
 		return nil, fmt.Errorf("clusterdns: %w", err)
 	}
-	l, err := net.Listen("tcp", addr)
+	s.Addr = pc.LocalAddr().String() // the port chosen, when addr asks for any
+	l, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		pc.Close()
 		return nil, fmt.Errorf("clusterdns: %w", err)
@@ -200,7 +201,8 @@ func ready(ep discoveryv1.Endpoint) bool {
 	return ep.Conditions.Ready == nil || *ep.Conditions.Ready
 }
 
-// reverse answers a PTR question (in-addr.arpa) with an endpoint's name.
+// reverse answers a PTR question (in-addr.arpa) with an endpoint's name: its pod's
+// hostname.subdomain when it has one.
 func (s *Server) reverse(name string) (string, bool) {
 	rest, ok := strings.CutSuffix(name, ".in-addr.arpa.")
 	if !ok {
@@ -215,21 +217,20 @@ func (s *Server) reverse(name string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
+	fallback := ""
 	for _, sl := range list {
 		svc := sl.Labels[discoveryv1.LabelServiceName]
 		for _, ep := range sl.Endpoints {
-			for _, a := range ep.Addresses {
-				if a != ip {
-					continue
-				}
-				if ep.Hostname != nil {
-					return fmt.Sprintf("%s.%s.%s.svc.%s.", *ep.Hostname, svc, sl.Namespace, Domain), true
-				}
-				return fmt.Sprintf("%s.%s.pod.%s.", strings.ReplaceAll(ip, ".", "-"), sl.Namespace, Domain), true
+			if !slices.Contains(ep.Addresses, ip) {
+				continue
 			}
+			if ep.Hostname != nil {
+				return fmt.Sprintf("%s.%s.%s.svc.%s.", *ep.Hostname, svc, sl.Namespace, Domain), true
+			}
+			fallback = fmt.Sprintf("%s.%s.pod.%s.", strings.ReplaceAll(ip, ".", "-"), sl.Namespace, Domain)
 		}
 	}
-	return "", false
+	return fallback, fallback != ""
 }
 
 // Hosts lists every name this server answers with an address, and its addresses, in the
@@ -257,16 +258,3 @@ func (s *Server) Hosts() string {
 	return strings.Join(lines, "\n") + "\n"
 }
 
-// WaitFor waits until name resolves to at least one address.
-func (s *Server) WaitFor(ctx context.Context, name string) error {
-	for {
-		if addrs, _ := s.Lookup(strings.TrimSuffix(name, ".")); len(addrs) > 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("clusterdns: %s never resolved: %w", name, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
