@@ -106,11 +106,11 @@ kafka-dist: ## Lay out the supported Apache Kafka versions from Maven Central in
 
 .PHONY: test-kafka
 test-kafka: ## The real-Kafka tier alone (make test runs it too): Apache Kafka's own jars as JVMs, fetched and laid out on first use.
-	go run ./e2e/cmd/testenv -- go test -count=1 -timeout 15m -run 'RealKafka' ./e2e/kafkadist/ ./e2e/integration/
+	go run ./e2e/cmd/testenv -- go test -count=1 -timeout 25m -run 'RealKafka' ./e2e/kafkadist/ ./e2e/integration/
 
 .PHONY: integration
 integration: ## Integration tests against a real etcd, kube-apiserver, controller-manager and scheduler (built and cached on first use).
-	go run ./e2e/cmd/testenv -- go test -count=1 -timeout 20m ./e2e/...
+	go run ./e2e/cmd/testenv -- go test -count=1 -timeout 40m ./e2e/...
 
 ##@ Clean
 
