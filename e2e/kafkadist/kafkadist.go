@@ -47,6 +47,10 @@ var pinned embed.FS
 //go:embed scripts/*.sh config/*
 var files embed.FS
 
+// layoutVersion marks a laid-out distribution: bump it when scripts/ or config/ change, and
+// cached distributions get the new ones without fetching the jars again.
+const layoutVersion = "2: console consumer and producer"
+
 // Options say which distribution and where.
 type Options struct {
 	Version string
@@ -90,7 +94,16 @@ func Ensure(ctx context.Context, o Options) (*Dist, error) {
 	}
 	want := artifacts(list)
 	home := filepath.Join(o.Cache, "kafka", o.Version, "opt", "kafka")
-	if _, err := os.Stat(filepath.Join(home, ".complete")); err == nil {
+	if marker, err := os.ReadFile(filepath.Join(home, ".complete")); err == nil {
+		if string(marker) != layoutVersion {
+			// The jars are there; our scripts and configuration changed: lay them out again.
+			if err := layOut(home, o.Version); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(filepath.Join(home, ".complete"), []byte(layoutVersion), 0o644); err != nil {
+				return nil, err
+			}
+		}
 		return &Dist{Version: o.Version, Home: home}, nil
 	}
 	if err := CheckJava(ctx); err != nil {
@@ -122,7 +135,7 @@ func Ensure(ctx context.Context, o Options) (*Dist, error) {
 	if err := layOut(filepath.Join(tmp, "opt", "kafka"), o.Version); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, "opt", "kafka", ".complete"), nil, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, "opt", "kafka", ".complete"), []byte(layoutVersion), 0o644); err != nil {
 		return nil, err
 	}
 	final := filepath.Join(o.Cache, "kafka", o.Version)

@@ -2,7 +2,9 @@ package kafkapods
 
 import (
 	"context"
+
 	"fmt"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,7 +84,7 @@ func (r *Runner) volume(ctx context.Context, pod *corev1.Pod, v corev1.Volume, s
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return "", false, fmt.Errorf("kafkapods: %w", err)
 		}
-		if err := r.writeProjection(ctx, pod.Namespace, v, dir, fsGroup); err != nil {
+		if err := r.writeProjection(ctx, pod, v, dir, fsGroup); err != nil {
 			return "", false, err
 		}
 		return dir, true, nil
@@ -109,7 +111,8 @@ type source struct {
 	what        string
 }
 
-func (r *Runner) writeProjection(ctx context.Context, ns string, v corev1.Volume, dir string, fsGroup *int64) error {
+func (r *Runner) writeProjection(ctx context.Context, pod *corev1.Pod, v corev1.Volume, dir string, fsGroup *int64) error {
+	ns := pod.Namespace
 	var sources []source
 	var err error
 	switch {
@@ -131,6 +134,10 @@ func (r *Runner) writeProjection(ctx context.Context, ns string, v corev1.Volume
 				s, err = r.secret(ctx, ns, p.Secret.Name, p.Secret.Items, p.Secret.Optional)
 			case p.ConfigMap != nil:
 				s, err = r.configMap(ctx, ns, p.ConfigMap.Name, p.ConfigMap.Items, p.ConfigMap.Optional)
+			case p.ServiceAccountToken != nil:
+				s, err = r.token(ctx, pod, p.ServiceAccountToken)
+			case p.DownwardAPI != nil:
+				s, err = downward(pod, p.DownwardAPI.Items)
 			default:
 				return &kubelet.StartError{Reason: "CreateContainerConfigError", Message: fmt.Sprintf("projected volume %s: a source the harness does not provide", v.Name)}
 			}
@@ -150,6 +157,53 @@ func (r *Runner) writeProjection(ctx context.Context, ns string, v corev1.Volume
 		}
 	}
 	return nil
+}
+
+// token is a projected service-account token for the pod, bound to it, as the kubelet asks for.
+func (r *Runner) token(ctx context.Context, pod *corev1.Pod, p *corev1.ServiceAccountTokenProjection) (source, error) {
+	sa := pod.Spec.ServiceAccountName
+	if sa == "" {
+		sa = "default"
+	}
+	exp := int64(3600)
+	if p.ExpirationSeconds != nil {
+		exp = *p.ExpirationSeconds
+	}
+	var aud []string
+	if p.Audience != "" {
+		aud = []string{p.Audience}
+	}
+	tr, err := r.opts.Client.CoreV1().ServiceAccounts(pod.Namespace).CreateToken(ctx, sa, &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{Audiences: aud, ExpirationSeconds: &exp,
+			BoundObjectRef: &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: pod.Name, UID: pod.UID}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return source{}, &kubelet.StartError{Reason: "ContainerCreating", Message: fmt.Sprintf("service account token: %v", err)}
+	}
+	return source{data: map[string][]byte{p.Path: []byte(tr.Status.Token)}, what: "token"}, nil
+}
+
+// downward is a downwardAPI projection of the pod's metadata fields.
+func downward(pod *corev1.Pod, items []corev1.DownwardAPIVolumeFile) (source, error) {
+	s := source{data: map[string][]byte{}, what: "downwardAPI"}
+	for _, it := range items {
+		if it.FieldRef == nil {
+			return source{}, &kubelet.StartError{Reason: "CreateContainerConfigError", Message: "downwardAPI: only fieldRef items are provided by the harness"}
+		}
+		var v string
+		switch it.FieldRef.FieldPath {
+		case "metadata.namespace":
+			v = pod.Namespace
+		case "metadata.name":
+			v = pod.Name
+		case "metadata.uid":
+			v = string(pod.UID)
+		default:
+			return source{}, &kubelet.StartError{Reason: "CreateContainerConfigError", Message: "downwardAPI: field " + it.FieldRef.FieldPath + " is not provided by the harness"}
+		}
+		s.data[it.Path] = []byte(v)
+	}
+	return s, nil
 }
 
 func (r *Runner) secret(ctx context.Context, ns, name string, items []corev1.KeyToPath, optional *bool) (source, error) {

@@ -127,8 +127,10 @@ func Exec(s *Spec) error {
 	}
 	if s.Root != "" {
 		if s.ReadOnlyRoot {
-			if err := unix.Mount("", s.Root, "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
-				return fmt.Errorf("podinit: making the root read-only: %w", err)
+			for _, d := range []string{s.Root, filepath.Join(s.Root, "etc")} {
+				if err := unix.Mount("", d, "", unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+					return fmt.Errorf("podinit: making the root read-only: %w", err)
+				}
 			}
 		}
 		if err := unix.Chroot(s.Root); err != nil {
@@ -218,12 +220,14 @@ func buildRoot(s *Spec) error {
 	}
 	for _, b := range []Bind{
 		{Source: "/usr", Target: "/usr", ReadOnly: true},
-		{Source: "/etc", Target: "/etc", ReadOnly: true},
 		{Source: "/sys", Target: "/sys", ReadOnly: true},
 	} {
 		if err := mount(s.Root, b); err != nil {
 			return err
 		}
+	}
+	if err := buildEtc(s.Root); err != nil {
+		return err
 	}
 	if err := buildDev(s.Root); err != nil {
 		return err
@@ -233,6 +237,40 @@ func buildRoot(s *Spec) error {
 	}
 	for _, b := range s.Image {
 		if err := mount(s.Root, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// buildEtc makes the container's /etc a tmpfs holding the host's entries, each bound read-only
+// (links copied as links), so that volumes can be mounted under /etc as in an image's writable
+// layer while the host's files stay untouched.
+func buildEtc(root string) error {
+	etc := filepath.Join(root, "etc")
+	if err := unix.Mount("tmpfs", etc, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755,size=16m"); err != nil {
+		return fmt.Errorf("podinit: mounting /etc: %w", err)
+	}
+	entries, err := os.ReadDir("/etc")
+	if err != nil {
+		return fmt.Errorf("podinit: %w", err)
+	}
+	for _, e := range entries {
+		src := filepath.Join("/etc", e.Name())
+		if e.Type()&os.ModeSymlink != 0 {
+			target, err := os.Readlink(src)
+			if err == nil {
+				err = os.Symlink(target, filepath.Join(etc, e.Name()))
+			}
+			if err != nil {
+				return fmt.Errorf("podinit: %w", err)
+			}
+			continue
+		}
+		if !e.IsDir() && !e.Type().IsRegular() {
+			continue
+		}
+		if err := mount(root, Bind{Source: src, Target: "/etc/" + e.Name(), ReadOnly: true}); err != nil {
 			return err
 		}
 	}
