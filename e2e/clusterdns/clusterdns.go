@@ -257,4 +257,3 @@ func (s *Server) Hosts() string {
 	sort.Strings(lines)
 	return strings.Join(lines, "\n") + "\n"
 }
-

@@ -235,6 +235,12 @@ func TestRealKafkaExampleCluster(t *testing.T) {
 	if !t.Run("controller quorum 3 to 5 to 3", func(t *testing.T) { quorumScale(t, f, ns) }) {
 		return
 	}
+	if !t.Run("broker scale-down and replication factor", func(t *testing.T) { brokerScaleDownAndRF(t, f, ns) }) {
+		return
+	}
+	if !t.Run("upgrade 4.1.1 to 4.4.0", func(t *testing.T) { upgrade(t, f, ns) }) {
+		return
+	}
 }
 
 func exampleClusterForms(t *testing.T, f *framework.Framework, ns string, start time.Time) {

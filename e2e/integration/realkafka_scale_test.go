@@ -1,0 +1,181 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kafkaplane/kafkaplane/e2e/framework"
+)
+
+func scalePool(t *testing.T, f *framework.Framework, ns, pool string, n int) {
+	t.Helper()
+	patch := fmt.Appendf(nil, `{"spec":{"replicas":%d}}`, n)
+	if _, err := f.Kafkaplane.KafkaplaneV1beta1().KafkaNodePools(ns).Patch(t.Context(), pool, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// brokerScaleDownAndRF adds a fourth broker, gives it a replica (a KafkaTopic of 4 partitions
+// with RF 1), and scales back to 3: the scale-down is refused while the broker holds the
+// replica, and done once the replica is moved (as a user would, with a reassignment); then the
+// topic's replication factor goes 1 → 3 from the KafkaTopic and Kafka carries it out.
+func brokerScaleDownAndRF(t *testing.T, f *framework.Framework, ns string) {
+	ctx := t.Context()
+	adminCl := realKafkaClient(t, f, ns, "c", "c-kafka-bootstrap."+ns+".svc:9091", operatorCert(t, f, ns, "c"))
+	adm := kadm.NewClient(adminCl)
+	scalePool(t, f, ns, "brokers", 4)
+	var added int32 = -1
+	framework.Eventually(t, 5*time.Minute, "a fourth broker registered", func() (bool, error) {
+		bs, err := adm.ListBrokers(ctx)
+		if err != nil || len(bs) != 4 {
+			return false, fmt.Errorf("brokers %v: %v", bs.NodeIDs(), err)
+		}
+		for _, id := range bs.NodeIDs() {
+			if !slices.Contains([]int32{0, 1, 2}, id) {
+				added = id
+			}
+		}
+		return true, nil
+	})
+	waitKafkaReady(t, f, ns, "c", 3*time.Minute)
+	if _, err := f.Apply(ctx, ns, []byte(`
+apiVersion: kafkaplane.io/v1beta1
+kind: KafkaTopic
+metadata: {name: moving, labels: {kafkaplane.io/cluster: c}}
+spec: {partitions: 4, replicas: 1}
+`)); err != nil {
+		t.Fatal(err)
+	}
+	waitTopic(t, f, ns, "moving", "Ready")
+	td, err := adm.ListTopics(ctx, "moving")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var onAdded []int32
+	for _, p := range td["moving"].Partitions {
+		if slices.Contains(p.Replicas, added) {
+			onAdded = append(onAdded, p.Partition)
+		}
+	}
+	if len(onAdded) == 0 {
+		t.Fatalf("no partition of moving on broker %d: %+v", added, td["moving"].Partitions)
+	}
+
+	scalePool(t, f, ns, "brokers", 3)
+	framework.Eventually(t, 2*time.Minute, "the scale-down refused with the reason", func() (bool, error) {
+		k, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Get(ctx, "c", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, c := range k.Status.Conditions {
+			if c.Type == "Ready" && strings.Contains(c.Message, fmt.Sprintf("broker %d still hosts a replica", added)) {
+				return true, nil
+			}
+		}
+		return false, fmt.Errorf("conditions %+v", k.Status.Conditions)
+	})
+	if bs, err := adm.ListBrokers(ctx); err != nil || !slices.Contains(bs.NodeIDs(), added) {
+		t.Fatalf("broker %d went while it held replicas: %v %v", added, bs.NodeIDs(), err)
+	}
+	// Move the replicas off it, as a user would with kafka-reassign-partitions.
+	req := kadm.AlterPartitionAssignmentsReq{}
+	for _, p := range onAdded {
+		req.Assign("moving", p, []int32{p % 3})
+	}
+	if _, err := adm.AlterPartitionAssignments(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	framework.Eventually(t, 5*time.Minute, fmt.Sprintf("broker %d removed once it holds nothing", added), func() (bool, error) {
+		bs, err := adm.ListBrokers(ctx)
+		if err != nil || len(bs) != 3 || slices.Contains(bs.NodeIDs(), added) {
+			return false, fmt.Errorf("brokers %v: %v", bs.NodeIDs(), err)
+		}
+		return kafkaReady(t, f, ns, "c")()
+	})
+	t.Logf("broker %d removed %s after its replicas moved", added, time.Since(start).Round(time.Second))
+
+	// Replication factor 1 → 3 from the KafkaTopic.
+	patch := []byte(`{"spec":{"replicas":3}}`)
+	if _, err := f.Kafkaplane.KafkaplaneV1beta1().KafkaTopics(ns).Patch(ctx, "moving", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	framework.Eventually(t, 3*time.Minute, "moving at RF 3 with full ISR", func() (bool, error) {
+		td, err := adm.ListTopics(ctx, "moving")
+		if err != nil {
+			return false, err
+		}
+		for _, p := range td["moving"].Partitions {
+			if len(p.Replicas) != 3 || len(p.ISR) != 3 {
+				return false, fmt.Errorf("partition %d replicas %v isr %v", p.Partition, p.Replicas, p.ISR)
+			}
+		}
+		return true, nil
+	})
+	waitTopic(t, f, ns, "moving", "Ready")
+	t.Logf("replication factor 1 → 3 carried out by Kafka in %s", time.Since(start).Round(time.Second))
+}
+
+// finalizedMetadataVersion is the cluster's finalized metadata.version level (ApiVersions).
+func finalizedMetadataVersion(ctx context.Context, cl *kgo.Client) (int16, error) {
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "kafkaplane-e2e", "0"
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return 0, err
+	}
+	for _, f := range resp.FinalizedFeatures {
+		if f.Name == "metadata.version" {
+			return f.MaxVersionLevel, nil
+		}
+	}
+	return 0, fmt.Errorf("no finalized metadata.version")
+}
+
+// upgrade moves the cluster from Kafka 4.1.1 to 4.4.0: every node rolls onto the new image
+// (controllers first), the producer keeps its acks=all sends, and metadata.version is raised
+// once every node runs 4.4.0.
+func upgrade(t *testing.T, f *framework.Framework, ns string) {
+	ctx := t.Context()
+	adminCl := realKafkaClient(t, f, ns, "c", "c-kafka-bootstrap."+ns+".svc:9091", operatorCert(t, f, ns, "c"))
+	before, err := finalizedMetadataVersion(ctx, adminCl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := startTraffic(t, f, ns)
+	start := time.Now()
+	patch := []byte(`{"spec":{"kafka":{"version":"4.4.0"}}}`)
+	if _, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Patch(ctx, "c", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	framework.Eventually(t, 12*time.Minute, "every node on apache/kafka:4.4.0 and the status at 4.4.0", func() (bool, error) {
+		for name, p := range nodePods(t, f, ns) {
+			if p.Spec.Containers[0].Image != "apache/kafka:4.4.0" || !serving(p) {
+				return false, fmt.Errorf("%s: %s", name, p.Spec.Containers[0].Image)
+			}
+		}
+		k, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Get(ctx, "c", metav1.GetOptions{})
+		if err != nil || k.Status.KafkaVersion != "4.4.0" {
+			return false, fmt.Errorf("status version %q: %v", k.Status.KafkaVersion, err)
+		}
+		return kafkaReady(t, f, ns, "c")()
+	})
+	var after int16
+	framework.Eventually(t, 2*time.Minute, "metadata.version raised", func() (bool, error) {
+		after, err = finalizedMetadataVersion(ctx, adminCl)
+		return err == nil && after > before, fmt.Errorf("level %d (before %d): %v", after, before, err)
+	})
+	t.Logf("upgraded 4.1.1 → 4.4.0 in %s; metadata.version level %d → %d", time.Since(start).Round(time.Second), before, after)
+	tr.check(t)
+}
