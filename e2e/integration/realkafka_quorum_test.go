@@ -230,27 +230,31 @@ func quorumScale(t *testing.T, f *framework.Framework, ns string) {
 	waitKafkaReady(t, f, ns, "c", 3*time.Minute)
 	start = time.Now()
 	scale(3)
-	q = waitQuorum(t, adminCl, 6*time.Minute, "3 voters", func(q quorumState) error {
-		if len(q.voters) != 3 {
-			return fmt.Errorf("%d voters", len(q.voters))
+	pool := func() []int32 {
+		p, err := f.Kafkaplane.KafkaplaneV1beta1().KafkaNodePools(ns).Get(ctx, "controllers", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := slices.Clone(p.Status.NodeIDs)
+		slices.Sort(ids)
+		return ids
+	}
+	q = waitQuorum(t, adminCl, 6*time.Minute, "the pool's 3 controllers the live voters, one of them the leader", func(q quorumState) error {
+		ids := pool()
+		if len(ids) != 3 || !slices.Equal(ids, q.voterIDs()) {
+			return fmt.Errorf("the pool's controllers %v are not the voters", ids)
+		}
+		if !slices.Contains(ids, q.leader) {
+			return fmt.Errorf("leader %d is not one of them", q.leader)
+		}
+		for _, id := range ids {
+			if since := time.Since(q.lastFetch[id]); since > 15*time.Second {
+				return fmt.Errorf("the leader last heard from voter %d %s ago", id, since.Round(time.Second))
+			}
 		}
 		return nil
 	})
 	waitKafkaReady(t, f, ns, "c", 3*time.Minute)
-	pool, err := f.Kafkaplane.KafkaplaneV1beta1().KafkaNodePools(ns).Get(ctx, "controllers", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids := slices.Clone(pool.Status.NodeIDs)
-	slices.Sort(ids)
-	if !slices.Equal(ids, q.voterIDs()) {
-		t.Fatalf("the pool's controllers %v are not the voters %v", ids, q.voterIDs())
-	}
-	for _, id := range ids {
-		if since := time.Since(q.lastFetch[id]); since > 15*time.Second {
-			t.Errorf("the leader last heard from voter %d %s ago", id, since.Round(time.Second))
-		}
-	}
 	t.Logf("5 → 3 controllers in %s: voters %v", time.Since(start).Round(time.Second), q.voterIDs())
 	tr.check(t)
 }
