@@ -67,6 +67,8 @@ func TestInvalidManifestsRejected(t *testing.T) {
 `), want: "greater than or equal to 9092"},
 		{name: "metrics port", yaml: kafka("c", `    listeners: [{name: plain, port: 9404, type: internal, tls: false}]
 `), want: "ports 9404 (metrics) and 9999 are reserved"},
+		{name: "reserved listener name", yaml: kafka("c", `    listeners: [{name: replication, port: 9093, type: internal, tls: true}]
+`), want: "listener names replication, ctrlplane and prometheus are reserved"},
 		{name: "duplicate ports", yaml: kafka("c", `    listeners:
       - {name: a, port: 9093, type: internal, tls: false}
       - {name: b, port: 9093, type: internal, tls: true}

@@ -16,6 +16,37 @@ var rackTopologyKeys = []string{"topology.kubernetes.io/zone", "topology.kuberne
 
 // validate returns what is wrong with a Kafka and its pools that the CRD schema cannot reject,
 // sorted; nothing is changed while there is any.
+// maxNodeID is the largest node ID a pool's name is checked with: IDs are assigned from 0 and
+// stay below this for any cluster this operator is meant for.
+const maxNodeID = 99999
+
+// nameLengths refuses cluster and pool names whose node pod hostnames, or per-broker Service
+// names of external listeners, would exceed a DNS label's 63 characters: the API server would
+// refuse the pods (or Services), or worse, only once a node ID grows.
+func nameLengths(k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool) []string {
+	var problems []string
+	for _, p := range pools {
+		if n := v1beta1.NodeName(k.Name, p.Name, maxNodeID); len(n) > 63 {
+			problems = append(problems, fmt.Sprintf("pool %s: node names such as %s would be %d characters, over a DNS label's 63: shorten the Kafka's or the pool's name",
+				p.Name, n, len(n)))
+			continue
+		}
+		if !slices.Contains(p.Spec.Roles, v1beta1.RoleBroker) {
+			continue
+		}
+		for _, l := range k.Spec.Kafka.Listeners {
+			if l.Type == v1beta1.ListenerInternal || l.Type == v1beta1.ListenerClusterIP {
+				continue
+			}
+			if n := v1beta1.PerBrokerServiceName(k.Name, p.Name, l.Name, maxNodeID); len(n) > 63 {
+				problems = append(problems, fmt.Sprintf("pool %s, listener %s: per-broker Service names such as %s would be %d characters, over 63: shorten the Kafka's, the pool's or the listener's name",
+					p.Name, l.Name, n, len(n)))
+			}
+		}
+	}
+	return problems
+}
+
 func validate(k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool) []string {
 	problems := kafkaconfig.ValidateUserConfig(k.Spec.Kafka.Config)
 	var brokers, controllers bool
@@ -36,6 +67,7 @@ func validate(k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool) []string {
 			problems = append(problems, "no KafkaNodePool with replicas has the controller role")
 		}
 	}
+	problems = append(problems, nameLengths(k, pools)...)
 	for _, l := range k.Spec.Kafka.Listeners {
 		if l.Type == v1beta1.ListenerIngress {
 			if !l.TLS {

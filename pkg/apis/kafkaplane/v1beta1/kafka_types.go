@@ -123,8 +123,10 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.authentication) || self.authentication.type != 'tls' || self.tls",message="mutual TLS authentication needs tls: true"
 // +kubebuilder:validation:XValidation:rule="self.type != 'ingress' || self.tls",message="an ingress listener needs tls: true (TLS passthrough)"
 type GenericKafkaListener struct {
-	// Name of the listener: 1 to 11 lower-case letters and digits.
+	// Name of the listener: 1 to 11 lower-case letters and digits; not replication, ctrlplane or
+	// prometheus, whose port names (tcp-<name>) the operator's own ports use.
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]{1,11}$`
+	// +kubebuilder:validation:XValidation:rule="!(self in ['replication', 'ctrlplane', 'prometheus'])",message="listener names replication, ctrlplane and prometheus are reserved: their port names are the operator's"
 	Name string `json:"name"`
 	// Port of the listener: 9092 or above; 9404 (metrics) and 9999 are reserved.
 	// +kubebuilder:validation:Minimum=9092

@@ -28,7 +28,8 @@ import (
 //
 // GenericKafkaListener is one client listener.
 type GenericKafkaListenerApplyConfiguration struct {
-	// Name of the listener: 1 to 11 lower-case letters and digits.
+	// Name of the listener: 1 to 11 lower-case letters and digits; not replication, ctrlplane or
+	// prometheus, whose port names (tcp-<name>) the operator's own ports use.
 	Name *string `json:"name,omitempty"`
 	// Port of the listener: 9092 or above; 9404 (metrics) and 9999 are reserved.
 	Port *int32 `json:"port,omitempty"`
