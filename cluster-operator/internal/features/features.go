@@ -23,11 +23,22 @@ const MetadataVersion = "metadata.version"
 // Raiser raises metadata.version through a cluster's client.
 type Raiser struct {
 	Client func(k *v1beta1.Kafka) (*kgo.Client, error)
+	// Report, when set, is told how each attempt went (a client that keeps failing is replaced).
+	Report func(k *v1beta1.Kafka, err error)
 }
 
 // Raise sets metadata.version to the highest level all brokers support when it is lower, and
 // returns the levels before and after.
-func (r *Raiser) Raise(ctx context.Context, k *v1beta1.Kafka) (int16, int16, error) {
+func (r *Raiser) Raise(ctx context.Context, k *v1beta1.Kafka) (from int16, to int16, err error) {
+	defer func() {
+		if r.Report != nil {
+			r.Report(k, err)
+		}
+	}()
+	return r.raise(ctx, k)
+}
+
+func (r *Raiser) raise(ctx context.Context, k *v1beta1.Kafka) (int16, int16, error) {
 	cl, err := r.Client(k)
 	if err != nil {
 		return 0, 0, err

@@ -10,8 +10,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +47,40 @@ type Checker struct {
 type entry struct {
 	fingerprint string
 	cl          *kgo.Client
+	// failures counts the calls in a row that failed to reach Kafka.
+	failures int
+}
+
+// MaxFailures is how many calls in a row may fail to reach Kafka before the cluster's client is
+// replaced: on real Kafka, a client kept answering "the broker connection has died" for one
+// broker, and timing out, for minutes after other brokers had restarted; a new client got
+// through at once.
+const MaxFailures = 3
+
+// Report records the outcome of a call through the cluster's client (err from the transport,
+// not a Kafka error code): MaxFailures failures in a row retire the client.
+func (c *Checker) Report(k *v1beta1.Kafka, err error) {
+	key := k.Namespace + "/" + k.Name
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.clients[key]
+	if !ok {
+		return
+	}
+	switch {
+	case err == nil:
+		e.failures = 0
+	case unreachable(err):
+		e.failures++
+	}
+}
+
+// unreachable tells a call that did not reach Kafka (a timeout, a dead connection, a network
+// error) from an answer, such as a request the broker does not support.
+func unreachable(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) || errors.As(err, &ne) ||
+		strings.Contains(err.Error(), "connection has died")
 }
 
 // DefaultAddress is a cluster's replication listener through its bootstrap Service.
@@ -70,7 +107,7 @@ func (c *Checker) Client(k *v1beta1.Kafka) (*kgo.Client, error) {
 		c.clients = map[string]*entry{}
 	}
 	if e, ok := c.clients[key]; ok {
-		if e.fingerprint == fp {
+		if e.fingerprint == fp && e.failures < MaxFailures {
 			return e.cl, nil
 		}
 		e.cl.Close()
@@ -137,6 +174,7 @@ func (c *Checker) describeQuorum(ctx context.Context, k *v1beta1.Kafka) (*kmsg.D
 	t.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
 	req.Topics = append(req.Topics, t)
 	resp, err := req.RequestWith(ctx, cl)
+	c.Report(k, err)
 	if err != nil {
 		return nil, fmt.Errorf("describing the quorum: %w", err)
 	}
@@ -209,6 +247,7 @@ func (c *Checker) partitions(ctx context.Context, k *v1beta1.Kafka) ([]roller.Pa
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
 	md, err := adm.Metadata(ctx)
+	c.Report(k, err)
 	if err != nil {
 		return nil, fmt.Errorf("reading metadata: %w", err)
 	}
