@@ -5,6 +5,7 @@ package features
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -83,12 +84,36 @@ func (r *Raiser) raise(ctx context.Context, k *v1beta1.Kafka) (int16, int16, err
 	if target <= finalized {
 		return finalized, finalized, nil
 	}
-	res, err := adm.UpdateFeatures(ctx, false, kadm.FeatureUpdate{Feature: MetadataVersion, MaxVersionLevel: target, UpgradeType: 1})
+	// The brokers' supported maximum is not always a level the controllers accept (real Kafka
+	// 4.4.0 brokers advertise a level its controllers refuse with INVALID_UPDATE_VERSION): the
+	// highest level the controllers validate is the one applied.
+	var refused error
+	for level := target; level > finalized; level-- {
+		err := update(ctx, adm, true, level)
+		if err == nil {
+			if err := update(ctx, adm, false, level); err != nil {
+				return finalized, finalized, err
+			}
+			return finalized, level, nil
+		}
+		if !errors.Is(err, kerr.InvalidUpdateVersion) {
+			return finalized, finalized, err
+		}
+		if refused == nil {
+			refused = err
+		}
+	}
+	return finalized, finalized, refused
+}
+
+// update asks the controllers to set metadata.version to level, or only to validate it.
+func update(ctx context.Context, adm *kadm.Client, validateOnly bool, level int16) error {
+	res, err := adm.UpdateFeatures(ctx, validateOnly, kadm.FeatureUpdate{Feature: MetadataVersion, MaxVersionLevel: level, UpgradeType: 1})
+	if err == nil {
+		err = res.Error()
+	}
 	if err != nil {
-		return finalized, finalized, fmt.Errorf("raising %s to %d: %w", MetadataVersion, target, err)
+		return fmt.Errorf("raising %s to %d: %w", MetadataVersion, level, err)
 	}
-	if err := res.Error(); err != nil {
-		return finalized, finalized, fmt.Errorf("raising %s to %d: %w", MetadataVersion, target, err)
-	}
-	return finalized, target, nil
+	return nil
 }
