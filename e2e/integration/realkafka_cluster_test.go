@@ -328,8 +328,11 @@ func exampleClusterForms(t *testing.T, f *framework.Framework, ns string, start 
 		t.Fatal(err)
 	}
 	tlsBootstrap := "c-kafka-bootstrap." + ns + ".svc:9093"
-	producer := realKafkaClient(t, f, ns, "c", tlsBootstrap, userCert, kgo.DefaultProduceTopic("orders"), kgo.RequiredAcks(kgo.AllISRAcks()))
+	// A new producer per attempt: an idempotent producer refused at InitProducerId (before the
+	// user's ACLs reach Kafka, CLUSTER_AUTHORIZATION_FAILED) stays failed.
 	framework.Eventually(t, 2*time.Minute, "my-user to produce to orders (its ACLs in place)", func() (bool, error) {
+		producer := realKafkaClient(t, f, ns, "c", tlsBootstrap, userCert, kgo.DefaultProduceTopic("orders"), kgo.RequiredAcks(kgo.AllISRAcks()))
+		defer producer.Close()
 		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		err := producer.ProduceSync(pctx, kgo.StringRecord("hello from my-user")).FirstErr()
