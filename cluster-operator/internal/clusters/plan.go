@@ -35,6 +35,9 @@ type plan struct {
 	pending []string
 	// warnings are problems that change nothing but the status (a PVC that cannot shrink).
 	warnings []string
+	// recheck: something waits on Kafka, not on an event (a voter the leader stops hearing
+	// from): reconcile again soon.
+	recheck bool
 	renewAt  time.Time
 	// issued counts certificates issued in this reconcile.
 	issued int

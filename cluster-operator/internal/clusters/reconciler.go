@@ -151,7 +151,7 @@ func (r *Reconciler) reconcile(ctx context.Context, k *v1beta1.Kafka, pools []*v
 		return controller.Result{}, err
 	}
 	res := controller.Result{RequeueAfter: time.Until(p.renewAt)}
-	if roll.waiting {
+	if roll.waiting || p.recheck {
 		// Waiting on pods to become ready, or on Kafka to allow the next restart.
 		res.RequeueAfter = 10 * time.Second
 	}

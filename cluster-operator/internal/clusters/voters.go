@@ -101,17 +101,22 @@ func (r *Reconciler) reconcileVoters(ctx context.Context, k *v1beta1.Kafka, p *p
 		r.formedQuorum(ctx, k, initial)
 	}
 	changed := false
+	heard := quorumClock(voters, observers)
 	for _, np := range joining {
 		v, isVoter := find(voters, np.node.ID)
+		// The directory this node runs with now is the one the leader hears from: a fresh
+		// observer entry of its ID. Entries linger for minutes after a replica stops or
+		// becomes a voter; only fresh ones count.
 		obs, isObserver := latest(observers, np.node.ID)
-		// A voter of this ID that the leader heard from since this pod started is this pod (its
-		// directory): an observer entry beside it is a stale one from before it was added.
-		live := isVoter && (v.Leader || v.LastFetch.After(containerStarted(pods[np.name])))
-		if isVoter && !live && isObserver && obs.DirectoryID != v.DirectoryID && obs.LastFetch.After(containerStarted(pods[np.name])) {
+		isObserver = isObserver && heard.fresh(obs)
+		switch {
+		case isVoter && isObserver && obs.DirectoryID != v.DirectoryID:
 			// The controller came back with another metadata directory (an emptied or new
-			// disk): the old (ID, directory) voter no longer exists anywhere. It leaves the
-			// voters first; the new directory is added on a later reconcile.
-			if changed || len(voters) <= 1 {
+			// disk). Its old (ID, directory) voter leaves once the leader no longer hears from
+			// it (the old process may have stopped a moment ago); the new directory is added on
+			// a later reconcile.
+			if heard.fresh(v) || changed || len(voters) <= 1 {
+				p.recheck = true
 				p.warnings = append(p.warnings, fmt.Sprintf("controller %s waits to replace its old metadata directory in the quorum", np.name))
 				continue
 			}
@@ -120,32 +125,35 @@ func (r *Reconciler) reconcileVoters(ctx context.Context, k *v1beta1.Kafka, p *p
 				continue
 			}
 			changed = true
+			p.recheck = true
 			p.warnings = append(p.warnings, fmt.Sprintf("controller %s is replacing its old metadata directory in the quorum", np.name))
 			r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "VoterReplaced", "Scale",
 				"controller %s (node %d) came back with a new metadata directory: its old directory left the quorum's voters", np.name, np.node.ID)
-			continue
-		}
-		if isVoter {
-			// Otherwise the pod may not have reported yet: ask again.
-			if live {
+		case isVoter:
+			// The voter is this pod only if the leader hears from it now and this pod has run
+			// long enough that an old process of the same ID can no longer be what the leader
+			// heard: a pod that started a moment after the old one stopped sees the old
+			// directory's voter still fresh.
+			if heard.fresh(v) && r.now().Sub(podStarted(pods[np.name])) > 2*quorumFreshness {
 				r.markVoter(ctx, k, np.name)
-			} else {
-				p.warnings = append(p.warnings, fmt.Sprintf("controller %s waits to be seen by the quorum", np.name))
+				continue
 			}
-			continue
-		}
-		if !isObserver || changed {
+			p.recheck = true
+			p.warnings = append(p.warnings, fmt.Sprintf("controller %s waits to be seen by the quorum", np.name))
+		case !isObserver || changed:
+			p.recheck = true
 			p.warnings = append(p.warnings, fmt.Sprintf("controller %s waits to join the quorum as a voter", np.name))
-			continue
+		default:
+			host := kafkaconfig.NodeHost(k.Name, k.Namespace, np.node.Node, false)
+			if err := r.Quorum.AddVoter(ctx, k, obs, kafkaconfig.ControlPlaneListener, host, v1beta1.PortControlPlane); err != nil {
+				p.warnings = append(p.warnings, err.Error())
+				continue
+			}
+			changed = true
+			p.recheck = true
+			p.warnings = append(p.warnings, fmt.Sprintf("controller %s is joining the quorum as a voter", np.name))
+			r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "VoterAdded", "Scale", "controller %s (node %d) added to the quorum's voters", np.name, np.node.ID)
 		}
-		host := kafkaconfig.NodeHost(k.Name, k.Namespace, np.node.Node, false)
-		if err := r.Quorum.AddVoter(ctx, k, obs, kafkaconfig.ControlPlaneListener, host, v1beta1.PortControlPlane); err != nil {
-			p.warnings = append(p.warnings, err.Error())
-			continue
-		}
-		changed = true
-		p.warnings = append(p.warnings, fmt.Sprintf("controller %s is joining the quorum as a voter", np.name))
-		r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "VoterAdded", "Scale", "controller %s (node %d) added to the quorum's voters", np.name, np.node.ID)
 	}
 	for _, id := range leaving {
 		v, ok := find(voters, id)
@@ -199,8 +207,38 @@ func latest(rs []kafkacheck.Replica, id int32) (kafkacheck.Replica, bool) {
 	return out, found
 }
 
-// containerStarted is when the pod's Kafka container last started (zero when unknown).
-func containerStarted(pod *corev1.Pod) time.Time {
+// quorumFreshness is how long after its last fetch the leader still counts a replica as
+// heard from. Voters and observers fetch every half second or so (fetch.max.wait.ms).
+const quorumFreshness = 5 * time.Second
+
+// leaderClock is the quorum leader's clock as DescribeQuorum shows it: its latest fetch
+// timestamp of any replica (brokers and followers fetch continuously). Fetch timestamps are the
+// leader's: compared with each other, never with this operator's clock.
+type leaderClock time.Time
+
+func quorumClock(sets ...[]kafkacheck.Replica) leaderClock {
+	var now time.Time
+	for _, rs := range sets {
+		for _, r := range rs {
+			if r.LastFetch.After(now) {
+				now = r.LastFetch
+			}
+		}
+	}
+	return leaderClock(now)
+}
+
+// fresh reports whether the leader heard from r lately (the leader itself always is).
+func (c leaderClock) fresh(r kafkacheck.Replica) bool {
+	if r.Leader {
+		return true
+	}
+	return !r.LastFetch.IsZero() && time.Time(c).Sub(r.LastFetch) < quorumFreshness
+}
+
+// podStarted is when the pod's Kafka container last started, else when the pod was created
+// (zero when neither is known).
+func podStarted(pod *corev1.Pod) time.Time {
 	for _, cs := range pod.Status.ContainerStatuses {
 		if cs.State.Running != nil {
 			return cs.State.Running.StartedAt.Time
@@ -209,7 +247,7 @@ func containerStarted(pod *corev1.Pod) time.Time {
 	if pod.Status.StartTime != nil {
 		return pod.Status.StartTime.Time
 	}
-	return time.Time{}
+	return pod.CreationTimestamp.Time
 }
 
 func (r *Reconciler) markVoter(ctx context.Context, k *v1beta1.Kafka, pod string) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -25,8 +26,9 @@ type fakeQuorum struct {
 	// voterDirs says otherwise).
 	dirs, voterDirs map[int32]byte
 	inVoters        bool
-	// stale voters are not heard from (a directory that no longer exists).
-	stale map[int32]bool
+	// stale voters are not heard from (a directory that no longer exists); staleObservers
+	// are observer entries that linger after their replica stopped or became a voter.
+	stale, staleObservers map[int32]bool
 }
 
 func (q *fakeQuorum) dir(id int32) [16]byte {
@@ -46,8 +48,8 @@ func (q *fakeQuorum) QuorumMembers(context.Context, *v1beta1.Kafka) ([]kafkachec
 		var out []kafkacheck.Replica
 		for _, id := range ids {
 			r := kafkacheck.Replica{ID: id, DirectoryID: q.dir(id), LastFetch: time.Now()}
-			if q.inVoters && q.stale[id] {
-				r.LastFetch = time.Time{}
+			if q.inVoters && q.stale[id] || !q.inVoters && q.staleObservers[id] {
+				r.LastFetch = time.Now().Add(-time.Minute)
 			}
 			out = append(out, r)
 		}
@@ -195,17 +197,32 @@ func TestQuorumFormedAndDiskLost(t *testing.T) {
 		t.Fatalf("the quorum changed: added %v removed %v", q.added, q.removed)
 	}
 
-	// The disk is lost: a new pod, formatted as an observer with a new directory.
+	// The disk is lost: a new pod, formatted as an observer with a new directory, starts a
+	// moment after the old one stopped.
 	if err := e.kube.CoreV1().Pods(ns).Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
 	e.reconcile(t)
 	e.markReady(t)
+	e.startedNow(t, name)
 	q.voterDirs = map[int32]byte{first: byte(first)}
-	q.stale = map[int32]bool{first: true}
 	q.dirs = map[int32]byte{first: 99}
 	q.observers = []int32{first}
+	// The leader heard from the old directory a moment ago: it is not this pod, and it may not
+	// be removed yet either.
+	e.reconcile(t)
+	if len(q.removed)+len(q.added) != 0 {
+		t.Fatalf("removed %v added %v while the old directory was still heard from", q.removed, q.added)
+	}
+	if p := e.pods(t)[name]; p.Annotations[AnnotationQuorumVoter] == "true" {
+		t.Fatal("the new pod was taken for the old directory's voter (it stays an observer forever)")
+	}
+	if c := findReady(e.kafka(t)); c == nil || !strings.Contains(c.Message, "waits to replace its old metadata directory") {
+		t.Fatalf("Ready while the directory waits: %+v", c)
+	}
+	// The old directory falls silent.
+	q.stale = map[int32]bool{first: true}
 	e.reconcile(t)
 	if !slices.Equal(q.removed, []int32{first}) || len(q.added) != 0 {
 		t.Fatalf("removed %v added %v, want the old directory of %d removed first", q.removed, q.added, first)
@@ -218,13 +235,38 @@ func TestQuorumFormedAndDiskLost(t *testing.T) {
 	// live voter is not removed again (that looped on real Kafka: add, remove, add…).
 	q.observers = []int32{first}
 	q.voterDirs = nil
+	q.staleObservers = map[int32]bool{first: true}
 	e.reconcile(t)
 	e.reconcile(t)
 	if !slices.Equal(q.removed, []int32{first}) || !slices.Equal(q.added, []int32{first}) {
 		t.Fatalf("removed %v added %v after the new voter was added", q.removed, q.added)
 	}
+	// An entry of an older directory lingers too: it is not fresh, so it changes nothing.
+	q.dirs = map[int32]byte{first: 98}
+	q.voterDirs = map[int32]byte{first: 99}
+	e.reconcile(t)
+	if !slices.Equal(q.removed, []int32{first}) || !slices.Equal(q.added, []int32{first}) {
+		t.Fatalf("removed %v added %v for a lingering entry", q.removed, q.added)
+	}
+	if p := e.pods(t)[name]; p.Annotations[AnnotationQuorumVoter] == "true" {
+		t.Fatal("the pod is marked a moment after it started")
+	}
+	// Once the pod has run long enough, the voter the leader hears from is this pod.
+	e.rec.Opts.Now = func() time.Time { return time.Now().Add(time.Minute) }
 	e.reconcile(t)
 	if p := e.pods(t)[name]; p.Annotations[AnnotationQuorumVoter] != "true" {
 		t.Fatalf("the replaced voter is not marked: %v", p.Annotations)
 	}
+}
+
+// startedNow records that the pod's container started now.
+func (e *env) startedNow(t *testing.T, name string) {
+	t.Helper()
+	p := e.pods(t)[name]
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "kafka", Ready: true,
+		State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.Now()}}}}
+	if _, err := e.kube.CoreV1().Pods(ns).UpdateStatus(context.Background(), p, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
 }
