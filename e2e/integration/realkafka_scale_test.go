@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -104,6 +105,19 @@ spec: {partitions: 4, replicas: 1}
 		return kafkaReady(t, f, ns, "c")()
 	})
 	t.Logf("broker %d removed %s after its replicas moved", added, time.Since(start).Round(time.Second))
+	// Kafka keeps a removed broker's registration (fenced) until it is unregistered; a stale
+	// registration keeps metadata.version from being raised past what it supported.
+	framework.Eventually(t, 2*time.Minute, fmt.Sprintf("broker %d unregistered from Kafka's metadata", added), func() (bool, error) {
+		ids, err := registeredBrokers(ctx, adminCl)
+		if err != nil || slices.Contains(ids, added) {
+			return false, fmt.Errorf("registered brokers (fenced included) %v: %v", ids, err)
+		}
+		k, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Get(ctx, "c", metav1.GetOptions{})
+		if err != nil || slices.Contains(k.Status.RegisteredNodeIDs, added) {
+			return false, fmt.Errorf("status.registeredNodeIds %v: %v", k.Status.RegisteredNodeIDs, err)
+		}
+		return true, nil
+	})
 
 	// Replication factor 1 → 3 from the KafkaTopic.
 	patch := []byte(`{"spec":{"replicas":3}}`)
@@ -125,6 +139,25 @@ spec: {partitions: 4, replicas: 1}
 	})
 	waitTopic(t, f, ns, "moving", "Ready")
 	t.Logf("replication factor 1 → 3 carried out by Kafka in %s", time.Since(start).Round(time.Second))
+}
+
+// registeredBrokers are the brokers Kafka has registered, fenced ones included (DescribeCluster
+// v2, KIP-1073).
+func registeredBrokers(ctx context.Context, cl *kgo.Client) ([]int32, error) {
+	req := kmsg.NewPtrDescribeClusterRequest()
+	req.IncludeFencedBrokers = true
+	resp, err := req.RequestWith(ctx, cl)
+	if err == nil {
+		err = kerr.ErrorForCode(resp.ErrorCode)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ids []int32
+	for _, b := range resp.Brokers {
+		ids = append(ids, b.NodeID)
+	}
+	return ids, nil
 }
 
 // finalizedMetadataVersion is the cluster's finalized metadata.version level (ApiVersions).

@@ -38,7 +38,9 @@ type plan struct {
 	// recheck: something waits on Kafka, not on an event (a voter the leader stops hearing
 	// from): reconcile again soon.
 	recheck bool
-	renewAt  time.Time
+	// registered: the node IDs that may still be registered in Kafka's metadata.
+	registered []int32
+	renewAt    time.Time
 	// issued counts certificates issued in this reconcile.
 	issued int
 	// metricsConfig is the content of the JMX exporter configuration the Kafka names.

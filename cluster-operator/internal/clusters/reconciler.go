@@ -54,6 +54,8 @@ type Reconciler struct {
 	Dynamic DynamicConfigurer
 	// Quorum changes the controller quorum's voters on controller scale-up and scale-down.
 	Quorum QuorumChanger
+	// Registrations unregisters removed nodes from Kafka's metadata; nil leaves them.
+	Registrations NodeUnregisterer
 	// Features raises metadata.version after an upgrade; nil leaves it.
 	Features FeatureRaiser
 	// Metrics, when set, receive certificate expiry times.
@@ -136,6 +138,7 @@ func (r *Reconciler) reconcile(ctx context.Context, k *v1beta1.Kafka, pools []*v
 	if err := r.removeNodes(ctx, k, p); err != nil {
 		return controller.Result{}, err
 	}
+	r.unregisterNodes(ctx, k, p)
 	eo, err := r.applyEntityOperators(ctx, k, p)
 	if err != nil {
 		return controller.Result{}, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"github.com/kafkaplane/kafkaplane/pkg/pki"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,8 +159,17 @@ func TestScaleDownWaitsForKafka(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	gone := e.nodeNames(t, "brokers")[1]
+	goneID, _ := podNodeID("c", "brokers", gone)
+	reg := &fakeRegistrations{}
+	e.rec.Registrations = reg
 	e.checker.why = "broker still hosts a replica of t-0"
 	e.reconcile(t)
+	if len(reg.unregistered) != 0 {
+		t.Fatalf("unregistered %v while the broker runs", reg.unregistered)
+	}
+	if ids := e.kafka(t).Status.RegisteredNodeIDs; !slices.Contains(ids, goneID) {
+		t.Fatalf("registered node IDs %v lack %d", ids, goneID)
+	}
 	if _, ok := e.pods(t)[gone]; !ok {
 		t.Fatal("the broker was removed although Kafka refused")
 	}
@@ -185,6 +195,52 @@ func TestScaleDownWaitsForKafka(t *testing.T) {
 			t.Error("an object of the removed node remains")
 		}
 	}
+	// Once its pod is gone, the removed node leaves Kafka's metadata: its registration would
+	// keep metadata.version from being raised.
+	e.reconcile(t)
+	if !slices.Equal(reg.unregistered, []int32{goneID}) {
+		t.Fatalf("unregistered %v, want %d", reg.unregistered, goneID)
+	}
+	if ids := e.kafka(t).Status.RegisteredNodeIDs; slices.Contains(ids, goneID) || len(ids) != len(e.pods(t)) {
+		t.Fatalf("registered node IDs %v after %d was unregistered (%d pods)", ids, goneID, len(e.pods(t)))
+	}
+	e.reconcile(t)
+	if len(reg.unregistered) != 1 {
+		t.Fatalf("unregistered again: %v", reg.unregistered)
+	}
+}
+
+// TestRemovedNodeWithReplicasStaysRegistered: a node that left the pools but still hosts
+// replicas in Kafka (a stale read, or a removal this operator did not make) is not unregistered.
+func TestRemovedNodeWithReplicasStaysRegistered(t *testing.T) {
+	e := readyCluster(t)
+	reg := &fakeRegistrations{}
+	e.rec.Registrations = reg
+	e.reconcile(t)
+	// The status remembers a node that no pool has and no pod runs.
+	k := e.kafka(t)
+	k.Status.RegisteredNodeIDs = append(k.Status.RegisteredNodeIDs, 77)
+	if _, err := e.kp.KafkaplaneV1beta1().Kafkas(ns).UpdateStatus(context.Background(), k, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	e.checker.remove, e.checker.why = false, "broker 77 still hosts a replica of t-0"
+	e.reconcile(t)
+	if len(reg.unregistered) != 0 || !slices.Contains(e.kafka(t).Status.RegisteredNodeIDs, 77) {
+		t.Fatalf("unregistered %v, registered %v", reg.unregistered, e.kafka(t).Status.RegisteredNodeIDs)
+	}
+	e.checker.remove = true
+	e.reconcile(t)
+	if !slices.Equal(reg.unregistered, []int32{77}) {
+		t.Fatalf("unregistered %v", reg.unregistered)
+	}
+}
+
+type fakeRegistrations struct{ unregistered []int32 }
+
+func (f *fakeRegistrations) Unregister(_ context.Context, _ *v1beta1.Kafka, id int32) (bool, error) {
+	f.unregistered = append(f.unregistered, id)
+	return false, nil
 }
 
 func TestInvalidSpecChangesNothing(t *testing.T) {

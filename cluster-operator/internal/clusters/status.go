@@ -188,6 +188,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, k *v1beta1.Kafka, pools []
 	next := *k.Status.DeepCopy()
 	next.ObservedGeneration = k.Generation
 	next.ClusterID = p.clusterID
+	next.RegisteredNodeIDs = p.registered
 	next.KafkaMetadataVersion = k.Spec.Kafka.MetadataVersion
 	next.Listeners = r.listenerStatus(k, p, pods)
 	next.NodePools = nil

@@ -89,9 +89,9 @@ func (r *Raiser) raise(ctx context.Context, k *v1beta1.Kafka) (int16, int16, err
 	// highest level the controllers validate is the one applied.
 	var refused error
 	for level := target; level > finalized; level-- {
-		err := update(ctx, adm, true, level)
+		err := update(ctx, cl, true, level)
 		if err == nil {
-			if err := update(ctx, adm, false, level); err != nil {
+			if err := update(ctx, cl, false, level); err != nil {
 				return finalized, finalized, err
 			}
 			return finalized, level, nil
@@ -106,14 +106,31 @@ func (r *Raiser) raise(ctx context.Context, k *v1beta1.Kafka) (int16, int16, err
 	return finalized, finalized, refused
 }
 
-// update asks the controllers to set metadata.version to level, or only to validate it.
-func update(ctx context.Context, adm *kadm.Client, validateOnly bool, level int16) error {
-	res, err := adm.UpdateFeatures(ctx, validateOnly, kadm.FeatureUpdate{Feature: MetadataVersion, MaxVersionLevel: level, UpgradeType: 1})
+// update asks the controllers to set metadata.version to level, or only to validate it. Kafka's
+// error message names the node that refuses (a removed controller's registration that stays,
+// a broker on an older version), so it is kept.
+func update(ctx context.Context, cl *kgo.Client, validateOnly bool, level int16) error {
+	req := kmsg.NewPtrUpdateFeaturesRequest()
+	req.TimeoutMillis = 15000
+	req.ValidateOnly = validateOnly
+	u := kmsg.NewUpdateFeaturesRequestFeatureUpdate()
+	u.Feature, u.MaxVersionLevel, u.UpgradeType = MetadataVersion, level, 1
+	req.FeatureUpdates = append(req.FeatureUpdates, u)
+	resp, err := req.RequestWith(ctx, cl)
 	if err == nil {
-		err = res.Error()
+		err, msg := kerr.ErrorForCode(resp.ErrorCode), resp.ErrorMessage
+		for _, r := range resp.Results {
+			if e := kerr.ErrorForCode(r.ErrorCode); e != nil && err == nil {
+				err, msg = e, r.ErrorMessage
+			}
+		}
+		if err != nil && msg != nil && *msg != "" {
+			err = fmt.Errorf("%w: %s", err, *msg)
+		}
+		if err != nil {
+			return fmt.Errorf("raising %s to %d: %w", MetadataVersion, level, err)
+		}
+		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("raising %s to %d: %w", MetadataVersion, level, err)
-	}
-	return nil
+	return fmt.Errorf("raising %s to %d: %w", MetadataVersion, level, err)
 }

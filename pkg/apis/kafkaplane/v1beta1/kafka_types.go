@@ -497,6 +497,13 @@ type KafkaStatus struct {
 	// OperatorLastSuccessfulVersion is the operator version of the last successful reconcile.
 	// +optional
 	OperatorLastSuccessfulVersion string `json:"operatorLastSuccessfulVersion,omitempty"`
+	// RegisteredNodeIDs are the node IDs that ran in this cluster and may still be registered in
+	// its metadata: a node removed by a scale-down is unregistered from Kafka (a removed node's
+	// registration otherwise stays and blocks raising metadata.version), then leaves this list.
+	// Used by the operator only.
+	// +listType=set
+	// +optional
+	RegisteredNodeIDs []int32 `json:"registeredNodeIds,omitempty"`
 }
 
 // ListenerStatus tells clients how to reach a listener.

@@ -800,6 +800,11 @@ func (in *KafkaStatus) DeepCopyInto(out *KafkaStatus) {
 		*out = make([]UsedNodePoolStatus, len(*in))
 		copy(*out, *in)
 	}
+	if in.RegisteredNodeIDs != nil {
+		in, out := &in.RegisteredNodeIDs, &out.RegisteredNodeIDs
+		*out = make([]int32, len(*in))
+		copy(*out, *in)
+	}
 	return
 }
 

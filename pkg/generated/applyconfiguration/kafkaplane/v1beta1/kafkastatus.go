@@ -43,6 +43,11 @@ type KafkaStatusApplyConfiguration struct {
 	NodePools []UsedNodePoolStatusApplyConfiguration `json:"nodePools,omitempty"`
 	// OperatorLastSuccessfulVersion is the operator version of the last successful reconcile.
 	OperatorLastSuccessfulVersion *string `json:"operatorLastSuccessfulVersion,omitempty"`
+	// RegisteredNodeIDs are the node IDs that ran in this cluster and may still be registered in
+	// its metadata: a node removed by a scale-down is unregistered from Kafka (a removed node's
+	// registration otherwise stays and blocks raising metadata.version), then leaves this list.
+	// Used by the operator only.
+	RegisteredNodeIDs []int32 `json:"registeredNodeIds,omitempty"`
 }
 
 // KafkaStatusApplyConfiguration constructs a declarative configuration of the KafkaStatus type for use with
@@ -127,5 +132,15 @@ func (b *KafkaStatusApplyConfiguration) WithNodePools(values ...*UsedNodePoolSta
 // If called multiple times, the OperatorLastSuccessfulVersion field is set to the value of the last call.
 func (b *KafkaStatusApplyConfiguration) WithOperatorLastSuccessfulVersion(value string) *KafkaStatusApplyConfiguration {
 	b.OperatorLastSuccessfulVersion = &value
+	return b
+}
+
+// WithRegisteredNodeIDs adds the given value to the RegisteredNodeIDs field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the RegisteredNodeIDs field.
+func (b *KafkaStatusApplyConfiguration) WithRegisteredNodeIDs(values ...int32) *KafkaStatusApplyConfiguration {
+	for i := range values {
+		b.RegisteredNodeIDs = append(b.RegisteredNodeIDs, values[i])
+	}
 	return b
 }
