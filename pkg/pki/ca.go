@@ -61,6 +61,9 @@ type CASpec struct {
 type CAState struct {
 	CertData, KeyData             map[string][]byte
 	CertGeneration, KeyGeneration int
+	// ForceRenew and ForceReplace ask for a renewal (under the spec's policy) or a key
+	// replacement now, whatever the certificate's age.
+	ForceRenew, ForceReplace bool
 }
 
 // CA is the outcome of reconciling a CA: the signing key pair, every certificate to trust, and
@@ -100,10 +103,17 @@ func ReconcileCA(spec CASpec, cur CAState, now time.Time) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !NeedsRenewal(ca.KeyPair.Cert, spec.Renew, now) {
+	forced := cur.ForceRenew || cur.ForceReplace
+	if !forced && !NeedsRenewal(ca.KeyPair.Cert, spec.Renew, now) {
 		return ca, nil
 	}
-	if spec.ReplaceKeyOnRenew {
+	if cur.ForceReplace && len(ca.Trusted) > 1 {
+		// A key replacement is still under way (the old certificate is trusted until nothing
+		// it signed is in use): another now would leave certificates of the key in between
+		// unverifiable. The request waits.
+		return ca, nil
+	}
+	if spec.ReplaceKeyOnRenew || cur.ForceReplace {
 		kp, err := NewCA(spec.CommonName, spec.Validity, now)
 		if err != nil {
 			return nil, err

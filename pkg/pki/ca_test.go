@@ -149,3 +149,36 @@ func keys(m map[string][]byte) []string {
 	}
 	return out
 }
+
+// TestCAForcedChanges: a forced replacement replaces the key whatever the policy and age; a
+// second one waits while the first is under way; a forced renewal keeps the key (renew-certificate).
+func TestCAForcedChanges(t *testing.T) {
+	ca, _ := ReconcileCA(spec(false), CAState{}, now)
+	st := state(ca)
+	st.ForceReplace = true
+	replaced, err := ReconcileCA(spec(false), st, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if replaced.Action != "KeyReplaced" || replaced.KeyGeneration != 1 || len(replaced.Trusted) != 2 {
+		t.Fatalf("forced replacement: action %q key generation %d, %d trusted", replaced.Action, replaced.KeyGeneration, len(replaced.Trusted))
+	}
+	again := state(replaced)
+	again.ForceReplace = true
+	waits, err := ReconcileCA(spec(false), again, now.Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if waits.Action != "" || waits.KeyGeneration != 1 {
+		t.Fatalf("a replacement during a replacement: action %q key generation %d", waits.Action, waits.KeyGeneration)
+	}
+	st = state(ca)
+	st.ForceRenew = true
+	renewed, err := ReconcileCA(spec(false), st, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if renewed.Action != "Renewed" || renewed.KeyGeneration != 0 || string(renewed.KeyData[CAKeyKey]) != string(ca.KeyData[CAKeyKey]) {
+		t.Fatalf("forced renewal: action %q key generation %d", renewed.Action, renewed.KeyGeneration)
+	}
+}

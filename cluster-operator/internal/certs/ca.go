@@ -74,9 +74,11 @@ func State(cert, key *corev1.Secret) pki.CAState {
 	var s pki.CAState
 	if cert != nil {
 		s.CertData, s.CertGeneration = cert.Data, pki.ParseGeneration(cert.Annotations, pki.AnnotationCertGeneration)
+		s.ForceRenew = cert.Annotations[v1beta1.AnnotationForceRenew] == "true"
 	}
 	if key != nil {
 		s.KeyData, s.KeyGeneration = key.Data, pki.ParseGeneration(key.Annotations, pki.AnnotationKeyGeneration)
+		s.ForceReplace = key.Annotations[v1beta1.AnnotationForceReplace] == "true"
 	}
 	return s
 }

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/apply"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/certs"
@@ -179,6 +180,15 @@ func (r *Reconciler) reconcileCA(ctx context.Context, k *v1beta1.Kafka, kind cer
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", kind, err)
 	}
+	changing := ca.Action == "Renewed" || ca.Action == "KeyReplaced"
+	if changing {
+		// The CA itself changes: decided on what the API server holds now, never on a cached
+		// read that may lag (a key replaced twice from one stale read would leave the
+		// certificates issued under the first new key unverifiable).
+		if cert, key, ca, err = r.changeCA(ctx, k, kind, certName, keyName); err != nil {
+			return nil, 0, err
+		}
+	}
 	// The key generation the nodes trust: all of it for a new CA (no node runs yet); after a key
 	// replacement the one published before it (the previous key's, when nothing was published),
 	// until publishClientsTrust sees every node trust the new key.
@@ -188,6 +198,9 @@ func (r *Reconciler) reconcileCA(ctx context.Context, k *v1beta1.Kafka, kind cer
 		trusted = min(pki.TrustedKeyGeneration(cert.Annotations, prev), ca.KeyGeneration)
 	}
 	wantCert, wantKey := certs.CASecrets(k, kind, ca, trusted)
+	if changing && cert != nil && key != nil {
+		wantCert.ResourceVersion, wantKey.ResourceVersion = cert.ResourceVersion, key.ResourceVersion
+	}
 	// The key first: a cert Secret naming a key generation that is not stored yet would be wrong.
 	if _, err := apply.Apply(ctx, r.Kube.CoreV1().Secrets(k.Namespace), wantKey, key, r.Opts.FieldManager); err != nil {
 		return nil, 0, err
@@ -199,6 +212,45 @@ func (r *Reconciler) reconcileCA(ctx context.Context, k *v1beta1.Kafka, kind cer
 		r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "CA"+ca.Action, "Reconcile", "%s certificate %s", kind, strings.ToLower(ca.Action))
 	}
 	return ca, trusted, nil
+}
+
+// changeCA recomputes a CA whose certificate or key is due to change from its Secrets as the API
+// server holds them, and clears a force-renew or force-replace request it carries out. The
+// clearing patch is conditional on the Secret's resourceVersion, and the change is applied
+// conditional on the result: a concurrent change fails the reconcile, which starts over.
+func (r *Reconciler) changeCA(ctx context.Context, k *v1beta1.Kafka, kind certs.CAKind, certName, keyName string) (*corev1.Secret, *corev1.Secret, *pki.CA, error) {
+	cert, key, err := r.liveCA(ctx, k, kind, certName, keyName)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ca, err := certs.Reconcile(k, kind, cert, key, r.now())
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", kind, err)
+	}
+	if ca.Action != "Renewed" && ca.Action != "KeyReplaced" {
+		return cert, key, ca, nil
+	}
+	clear := func(s *corev1.Secret, annotation string) (*corev1.Secret, error) {
+		if s == nil {
+			return s, nil
+		}
+		if _, ok := s.Annotations[annotation]; !ok {
+			return s, nil
+		}
+		patch := fmt.Appendf(nil, `{"metadata":{"resourceVersion":%q,"annotations":{%q:null}}}`, s.ResourceVersion, annotation)
+		out, err := r.Kube.CoreV1().Secrets(s.Namespace).Patch(ctx, s.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: r.Opts.FieldManager})
+		if err != nil {
+			return nil, fmt.Errorf("%s: clearing %s on %s: %w", kind, annotation, s.Name, err)
+		}
+		return out, nil
+	}
+	if cert, err = clear(cert, v1beta1.AnnotationForceRenew); err != nil {
+		return nil, nil, nil, err
+	}
+	if key, err = clear(key, v1beta1.AnnotationForceReplace); err != nil {
+		return nil, nil, nil, err
+	}
+	return cert, key, ca, nil
 }
 
 // liveCA reads a generated CA's two Secrets from the API server. Secrets that exist must be ours

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -168,4 +169,72 @@ func TestClientsCAKeyReplacementIsGated(t *testing.T) {
 		}
 	}
 	t.Fatal("the new clients CA key was never published as trusted")
+}
+
+// TestForceReplaceCAKey: kafkaplane.io/force-replace on the cluster CA's key Secret replaces the
+// key once and is cleared; a cache that still shows the request afterwards (it lags behind the
+// replacement) does not replace the key a second time: the decision is taken on the API
+// server's copy. Before, a stale read replaced the new key again, and the certificates issued
+// under the first new key no longer verified.
+func TestForceReplaceCAKey(t *testing.T) {
+	e := readyCluster(t)
+	ctx := context.Background()
+	secrets := e.kube.CoreV1().Secrets(ns)
+	stale, err := secrets.Patch(ctx, "c-cluster-ca", types.MergePatchType,
+		[]byte(`{"metadata":{"annotations":{"kafkaplane.io/force-replace":"true"}}}`), metav1.PatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	staleCert, err := secrets.Get(ctx, "c-cluster-ca-cert", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldKey := e.secretData(t, "c-cluster-ca")["ca.key"]
+	time.Sleep(200 * time.Millisecond)
+	e.reconcile(t)
+	key, err := secrets.Get(ctx, "c-cluster-ca", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key.Annotations[pki.AnnotationKeyGeneration] != "1" || bytes.Equal(key.Data["ca.key"], oldKey) {
+		t.Fatalf("the key was not replaced: %v", key.Annotations)
+	}
+	if _, ok := key.Annotations[v1beta1.AnnotationForceReplace]; ok {
+		t.Fatalf("the request was not cleared: %v", key.Annotations)
+	}
+	if n := strings.Count(string(e.secretData(t, "c-cluster-ca-cert")["ca.crt"])+string(e.secretData(t, "c-cluster-ca-cert")[firstOld(t, e)]), "BEGIN CERTIFICATE"); n != 2 {
+		t.Fatalf("%d CA certificates trusted during the replacement, want the new and the old", n)
+	}
+	newKey := key.Data["ca.key"]
+
+	// The cache lags: it still holds both Secrets as they were, with the request.
+	for _, s := range []*corev1.Secret{stale, staleCert} {
+		if err := e.caches.Secrets.Indexer(ns).Update(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.reconcile(t)
+	if got := e.secretData(t, "c-cluster-ca")["ca.key"]; !bytes.Equal(got, newKey) {
+		t.Fatal("a stale read of the request replaced the new key again")
+	}
+	for range 3 {
+		e.markReady(t)
+		e.reconcile(t)
+	}
+	key, _ = secrets.Get(ctx, "c-cluster-ca", metav1.GetOptions{})
+	if key.Annotations[pki.AnnotationKeyGeneration] != "1" || !bytes.Equal(key.Data["ca.key"], newKey) {
+		t.Fatalf("the key changed again: %v", key.Annotations)
+	}
+}
+
+// firstOld names the superseded certificate kept in the cluster CA's cert Secret.
+func firstOld(t *testing.T, e *env) string {
+	t.Helper()
+	for k := range e.secretData(t, "c-cluster-ca-cert") {
+		if strings.HasPrefix(k, "ca-") && strings.HasSuffix(k, ".crt") {
+			return k
+		}
+	}
+	t.Fatal("no superseded CA certificate kept")
+	return ""
 }

@@ -44,6 +44,14 @@ const (
 	AnnotationRemoveNodeIDs = "kafkaplane.io/remove-node-ids"
 	// AnnotationManaged set to "false" on a KafkaTopic stops managing the topic without touching it.
 	AnnotationManaged = "kafkaplane.io/managed"
+	// AnnotationForceReplace set to "true" on a generated CA's key Secret (<cluster>-cluster-ca,
+	// <cluster>-clients-ca) replaces the CA's private key now, as a renewal under the replace-key
+	// policy would (Strimzi's strimzi.io/force-replace); the operator removes it.
+	AnnotationForceReplace = "kafkaplane.io/force-replace"
+	// AnnotationForceRenew set to "true" on a generated CA's cert Secret renews the CA
+	// certificate now, under the spec's certificateExpirationPolicy (Strimzi's
+	// strimzi.io/force-renew); the operator removes it.
+	AnnotationForceRenew = "kafkaplane.io/force-renew"
 )
 
 // Finalizers of the entity operators.
