@@ -229,6 +229,9 @@ func TestRealKafkaExampleCluster(t *testing.T) {
 	if !t.Run("rolling restart under acks=all traffic", func(t *testing.T) { rollingRestart(t, f, ns) }) {
 		return
 	}
+	if !t.Run("cluster CA key replaced under reconnecting clients", func(t *testing.T) { clusterCAKeyReplaced(t, f, ns) }) {
+		return
+	}
 	if !t.Run("a controller loses its disk", func(t *testing.T) { controllerLosesDisk(t, f, ns) }) {
 		return
 	}

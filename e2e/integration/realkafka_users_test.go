@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -87,6 +88,18 @@ func TestUserOperatorOnRealKafka(t *testing.T) {
 	if err := produceAs(t, n.Bootstrap, "outsider", "outsider-pw", "orders"); err != nil {
 		t.Errorf("the outsider lost its access: %v", err)
 	}
+
+	// A lower quota in the spec reaches Kafka, and Kafka throttles bob's producer to it.
+	if _, err := users.Patch(ctx, "bob", types.MergePatchType, []byte(`{"spec":{"quotas":{"producerByteRate":65536}}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	framework.Eventually(t, 30*time.Second, "bob's new quota in Kafka", func() (bool, error) {
+		q := quotasOf(t, adm, "bob")
+		return q["producer_byte_rate"] == 65536, fmt.Errorf("quotas %v", q)
+	})
+	// Kafka's throttling of a producer over this quota is not shown: on this single combined
+	// node, 8 MiB sent at once under a 64 KiB/s producer_byte_rate (this user's, or the user and
+	// client-id defaults) came back with no throttle time in any response. Not understood yet.
 
 	// The ACL leaves the spec: Kafka refuses bob again.
 	if _, err := users.Patch(ctx, "bob", types.MergePatchType, []byte(`{"spec":{"authorization":{"acls":[]}}}`), metav1.PatchOptions{}); err != nil {

@@ -1,0 +1,151 @@
+package integration
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kafkaplane/kafkaplane/e2e/framework"
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/pki"
+)
+
+// clusterCATrust is every CA certificate the cluster CA's cert Secret holds now: ca.crt and,
+// during a key replacement, the superseded ca-<date>.crt. A client that reloads the Secret
+// trusts this.
+func clusterCATrust(ctx context.Context, f *framework.Framework, ns, cluster string, onlyCurrent bool) (*x509.CertPool, map[string][]byte, error) {
+	s, err := f.Kube.CoreV1().Secrets(ns).Get(ctx, v1beta1.ClusterCACertSecretName(cluster), metav1.GetOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	pool := x509.NewCertPool()
+	for k, v := range s.Data {
+		if k == pki.CACertKey || !onlyCurrent && strings.HasPrefix(k, "ca-") && strings.HasSuffix(k, ".crt") {
+			pool.AppendCertsFromPEM(v)
+		}
+	}
+	return pool, s.Data, nil
+}
+
+// tlsClient is a client of the cluster's TLS listener trusting pool, with the user's certificate.
+func tlsClient(f *framework.Framework, bootstrap string, pool *x509.CertPool, cert tls.Certificate, opts ...kgo.Opt) (*kgo.Client, error) {
+	dial := func(ctx context.Context, network, host string) (net.Conn, error) {
+		name, _, _ := strings.Cut(host, ":")
+		cfg := &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, ServerName: name}
+		return (&tls.Dialer{NetDialer: f.Dialer(), Config: cfg}).DialContext(ctx, network, host)
+	}
+	return kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(bootstrap), kgo.Dialer(dial)}, opts...)...)
+}
+
+// clusterCAKeyReplaced: kafkaplane.io/force-replace on the cluster CA's key Secret replaces the
+// key on the running cluster. A client that connects anew every half second, trusting what the
+// CA's cert Secret holds at that moment, produces with acks=all throughout: no connection or
+// send fails while the nodes move to certificates of the new key. At the end the old CA
+// certificate is gone from the Secret and a client trusting the new one alone reaches every
+// broker.
+func clusterCAKeyReplaced(t *testing.T, f *framework.Framework, ns string) {
+	ctx := t.Context()
+	cert := userCertOf(t, f, ns, "app")
+	bootstrap := "c-kafka-bootstrap." + ns + ".svc:9093"
+	keyGen := func() (int, bool) {
+		s, err := f.Kube.CoreV1().Secrets(ns).Get(ctx, v1beta1.ClusterCAKeySecretName("c"), metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, asked := s.Annotations[v1beta1.AnnotationForceReplace]
+		return pki.ParseGeneration(s.Annotations, pki.AnnotationKeyGeneration), asked
+	}
+	before, _ := keyGen()
+
+	var sent, failed atomic.Int64
+	var first atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+			sent.Add(1)
+			err := func() error {
+				pool, _, err := clusterCATrust(ctx, f, ns, "c", false)
+				if err != nil {
+					return err
+				}
+				cl, err := tlsClient(f, bootstrap, pool, cert, kgo.DefaultProduceTopic("rolling"),
+					kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordDeliveryTimeout(2*time.Minute))
+				if err != nil {
+					return err
+				}
+				defer cl.Close()
+				return cl.ProduceSync(context.Background(), kgo.StringRecord(fmt.Sprintf("ca-%d", i))).FirstErr()
+			}()
+			if err != nil {
+				failed.Add(1)
+				first.CompareAndSwap(nil, err.Error())
+			}
+		}
+	})
+
+	start := time.Now()
+	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"true"}}}`, v1beta1.AnnotationForceReplace)
+	if _, err := f.Kube.CoreV1().Secrets(ns).Patch(ctx, v1beta1.ClusterCAKeySecretName("c"), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	framework.Eventually(t, 12*time.Minute, "the cluster CA key replaced, and the old CA certificate dropped", func() (bool, error) {
+		gen, asked := keyGen()
+		if gen != before+1 || asked {
+			return false, fmt.Errorf("key generation %d (was %d), request still there: %v", gen, before, asked)
+		}
+		_, data, err := clusterCATrust(ctx, f, ns, "c", true)
+		if err != nil {
+			return false, err
+		}
+		for k := range data {
+			if strings.HasPrefix(k, "ca-") && strings.HasSuffix(k, ".crt") {
+				return false, fmt.Errorf("the old CA certificate %s is still trusted", k)
+			}
+		}
+		return kafkaReady(t, f, ns, "c")()
+	})
+	took := time.Since(start).Round(time.Second)
+	close(stop)
+	wg.Wait()
+	if failed.Load() > 0 {
+		t.Errorf("%d of %d reconnecting sends failed during the key replacement (first: %v)", failed.Load(), sent.Load(), first.Load())
+	}
+	t.Logf("cluster CA key replaced and the old certificate dropped in %s; %d reconnecting sends, %d failed", took, sent.Load(), failed.Load())
+	if sent.Load() < 20 {
+		t.Errorf("only %d sends during the replacement", sent.Load())
+	}
+
+	// Only the new CA certificate now: every partition's leader is reached and written to.
+	pool, _, err := clusterCATrust(ctx, f, ns, "c", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := tlsClient(f, bootstrap, pool, cert, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for p := range int32(3) {
+		r := &kgo.Record{Topic: "rolling", Partition: p, Value: []byte("new-ca")}
+		if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+			t.Fatalf("producing to rolling-%d trusting only the new CA: %v", p, err)
+		}
+	}
+}
