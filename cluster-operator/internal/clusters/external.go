@@ -31,14 +31,7 @@ func (r *Reconciler) externalAddresses(k *v1beta1.Kafka, n nodes.Node) (map[stri
 		if l.Type != v1beta1.ListenerLoadBalancer && l.Type != v1beta1.ListenerNodePort {
 			continue
 		}
-		override := ""
-		if l.Configuration != nil {
-			for _, b := range l.Configuration.Brokers {
-				if b.Broker == n.ID && b.AdvertisedHost != "" {
-					override = b.AdvertisedHost
-				}
-			}
-		}
+		override := l.Configuration.AdvertisedHost(n.ID, n.Name(k.Name))
 		name := v1beta1.PerBrokerServiceName(k.Name, n.Pool, l.Name, n.ID)
 		svc := get[corev1.Service](r.Caches.Services, k.Namespace, name)
 		switch l.Type {
@@ -72,4 +65,19 @@ func (r *Reconciler) externalAddresses(k *v1beta1.Kafka, n nodes.Node) (map[stri
 		}
 	}
 	return out, ""
+}
+
+// unsupportedListenerSettings name settings the spec asks for that brokers do not honour yet,
+// so that the status says so rather than the cluster silently doing something else.
+func unsupportedListenerSettings(k *v1beta1.Kafka) []string {
+	var out []string
+	for _, l := range k.Spec.Kafka.Listeners {
+		if l.Type != v1beta1.ListenerNodePort || l.Configuration == nil {
+			continue
+		}
+		if t := l.Configuration.PreferredNodePortAddressType; t != "" && t != "InternalIP" {
+			out = append(out, fmt.Sprintf("listener %s: preferredNodePortAddressType %s is not supported yet: brokers advertise their node's primary address (the pod's hostIP); set configuration.advertisedHostTemplate or brokers[].advertisedHost to advertise another", l.Name, t))
+		}
+	}
+	return out
 }

@@ -97,6 +97,51 @@ func TestExternalListeners(t *testing.T) {
 	}
 }
 
+// TestNodePortAdvertisedHostTemplate: a nodeport listener's advertisedHostTemplate is what the
+// broker advertises, and its certificate covers it (before, the template was accepted and
+// ignored); a preferredNodePortAddressType that is not honoured is named in the status.
+func TestNodePortAdvertisedHostTemplate(t *testing.T) {
+	k := testKafka()
+	k.Spec.EntityOperator = nil
+	k.Spec.Kafka.Listeners = append(k.Spec.Kafka.Listeners, v1beta1.GenericKafkaListener{Name: "np", Port: 9095, Type: v1beta1.ListenerNodePort, TLS: true,
+		Configuration: &v1beta1.ListenerConfiguration{AdvertisedHostTemplate: "{nodePodName}.kafka.example.com", PreferredNodePortAddressType: "ExternalIP"}})
+	e := newEnv(t, k, testPool("controllers", 1, v1beta1.RoleController), testPool("brokers", 1, v1beta1.RoleBroker))
+	e.reconcile(t)
+	broker := e.nodeNames(t, "brokers")[0]
+	id := strings.TrimPrefix(broker, "c-brokers-")
+	ctx := context.Background()
+	s, err := e.kube.CoreV1().Services(ns).Get(ctx, "c-brokers-np-"+id, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Spec.Ports[0].NodePort = 31000
+	if _, err := e.kube.CoreV1().Services(ns).Update(ctx, s, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	e.reconcile(t)
+	cm, err := e.kube.CoreV1().ConfigMaps(ns).Get(ctx, broker, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := broker + ".kafka.example.com"
+	if want := "NP-9095://" + host + ":31000"; !strings.Contains(cm.Data["server.properties"], want) {
+		t.Errorf("advertised listeners lack %s:\n%s", want, cm.Data["server.properties"])
+	}
+	certs, err := pki.DecodeCerts(e.secretData(t, broker)["node.crt"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := certs[0].VerifyHostname(host); err != nil {
+		t.Errorf("the broker certificate does not cover its advertised host: %v", err)
+	}
+	e.markReady(t)
+	e.reconcile(t)
+	if c := findReady(e.kafka(t)); c == nil || c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "preferredNodePortAddressType ExternalIP is not supported yet") {
+		t.Errorf("condition: %+v", c)
+	}
+}
+
 func envNames(p *corev1.Pod) string {
 	var out []string
 	for _, e := range p.Spec.Containers[0].Env {

@@ -77,7 +77,7 @@ func NodesCommonName(cluster string) string { return cluster + "-kafka" }
 func ClusterOperatorName(cluster string) string { return cluster + "-cluster-operator" }
 
 func (r *Reconciler) plan(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool) (*plan, error) {
-	p := &plan{version: k.Spec.Kafka.Version}
+	p := &plan{version: k.Spec.Kafka.Version, warnings: unsupportedListenerSettings(k)}
 	if p.version == "" {
 		p.version = DefaultKafkaVersion
 	}
@@ -421,10 +421,8 @@ func (r *Reconciler) nodeSANs(k *v1beta1.Kafka, n nodes.Node) []string {
 			if c.Bootstrap != nil {
 				out = append(out, c.Bootstrap.AlternativeNames...)
 			}
-			for _, b := range c.Brokers {
-				if b.Broker == n.ID && b.AdvertisedHost != "" {
-					out = append(out, b.AdvertisedHost)
-				}
+			if host := c.AdvertisedHost(n.ID, n.Name(k.Name)); host != "" {
+				out = append(out, host)
 			}
 		}
 		for _, name := range []string{v1beta1.ListenerBootstrapServiceName(k.Name, l.Name), v1beta1.PerBrokerServiceName(k.Name, n.Pool, l.Name, n.ID)} {

@@ -227,13 +227,13 @@ func advertisedAddress(in Input, l v1beta1.GenericKafkaListener, host string) (A
 		}
 		addr = ext
 	}
+	if host := l.Configuration.AdvertisedHost(in.Node.ID, v1beta1.NodeName(in.Cluster, in.Node.Pool, in.Node.ID)); host != "" {
+		addr.Host = host
+	}
 	if l.Configuration != nil {
 		for _, b := range l.Configuration.Brokers {
 			if b.Broker != in.Node.ID {
 				continue
-			}
-			if b.AdvertisedHost != "" {
-				addr.Host = b.AdvertisedHost
 			}
 			if b.AdvertisedPort != nil {
 				addr.Port = *b.AdvertisedPort
