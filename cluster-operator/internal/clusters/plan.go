@@ -39,6 +39,8 @@ type plan struct {
 	// recheck: something waits on Kafka, not on an event (a voter the leader stops hearing
 	// from): reconcile again soon.
 	recheck bool
+	// metadataVersion is the metadata.version Kafka has finalized, as far as known.
+	metadataVersion string
 	// registered: the node IDs that may still be registered in Kafka's metadata.
 	registered []int32
 	renewAt    time.Time

@@ -3,6 +3,7 @@ package clusters
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
 	"github.com/kafkaplane/kafkaplane/pkg/pki"
 	"slices"
 	"strings"
@@ -403,11 +404,79 @@ func TestDynamicConfigChangeDoesNotRoll(t *testing.T) {
 	}
 }
 
-type fakeRaiser struct{ calls []int }
+type fakeRaiser struct {
+	calls     []int
+	setTo     []int16
+	finalized int16
+}
 
 func (f *fakeRaiser) Raise(context.Context, *v1beta1.Kafka) (int16, int16, error) {
 	f.calls = append(f.calls, 1)
 	return 21, 27, nil
+}
+
+func (f *fakeRaiser) SetTo(_ context.Context, _ *v1beta1.Kafka, level int16) (int16, int16, error) {
+	f.setTo = append(f.setTo, level)
+	if level < f.finalized {
+		return f.finalized, f.finalized, fmt.Errorf("the operator does not lower it")
+	}
+	from := f.finalized
+	f.finalized = level
+	return from, level, nil
+}
+
+// TestMetadataVersionOnRunningCluster: spec.kafka.metadataVersion on a running cluster sets
+// Kafka's metadata.version to that level, and the status reports what Kafka finalized; a lower
+// level is refused with the reason in the Ready condition, and the status keeps the real level.
+// (Before, the spec's value had no effect and the status echoed it.)
+func TestMetadataVersionOnRunningCluster(t *testing.T) {
+	e := readyCluster(t)
+	raiser := &fakeRaiser{finalized: 27}
+	e.rec.Features = raiser
+	e.reconcile(t)
+	if v := e.kafka(t).Status.KafkaMetadataVersion; v != "4.1-IV1" {
+		t.Fatalf("status metadata.version %q, want Kafka's 4.1-IV1", v)
+	}
+	set := func(mv string) {
+		t.Helper()
+		patch := fmt.Appendf(nil, `{"spec":{"kafka":{"metadataVersion":%q}}}`, mv)
+		if _, err := e.kp.KafkaplaneV1beta1().Kafkas(ns).Patch(context.Background(), "c", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	set("4.2-IV1")
+	e.checker.restart = true
+	for range 10 {
+		e.reconcile(t)
+		e.markReady(t)
+	}
+	if !slices.Contains(raiser.setTo, 29) || raiser.finalized != 29 {
+		t.Fatalf("set to %v, finalized %d: want 29 (4.2-IV1)", raiser.setTo, raiser.finalized)
+	}
+	if v := e.kafka(t).Status.KafkaMetadataVersion; v != "4.2-IV1" {
+		t.Fatalf("status metadata.version %q", v)
+	}
+	set("4.0-IV0")
+	for range 5 {
+		e.reconcile(t)
+		e.markReady(t)
+	}
+	if raiser.finalized != 29 {
+		t.Fatalf("metadata.version lowered to %d", raiser.finalized)
+	}
+	k := e.kafka(t)
+	if c := findReady(k); c == nil || c.Status != metav1.ConditionFalse || !strings.Contains(c.Message, "does not lower") {
+		t.Fatalf("condition: %+v", c)
+	}
+	if k.Status.KafkaMetadataVersion != "4.2-IV1" {
+		t.Fatalf("status metadata.version %q, want Kafka's 4.2-IV1", k.Status.KafkaMetadataVersion)
+	}
+	set("9.9-IV9")
+	e.reconcile(t)
+	if c := findReady(e.kafka(t)); c == nil || !strings.Contains(c.Message, "not a metadata.version this operator knows") {
+		t.Fatalf("condition: %+v", c)
+	}
 }
 
 // TestVersionUpgradeRollsThenRaisesMetadataVersion: a new version rolls every node onto the new

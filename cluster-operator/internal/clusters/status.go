@@ -189,7 +189,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, k *v1beta1.Kafka, pools []
 	next.ObservedGeneration = k.Generation
 	next.ClusterID = p.clusterID
 	next.RegisteredNodeIDs = p.registered
-	next.KafkaMetadataVersion = k.Spec.Kafka.MetadataVersion
+	next.KafkaMetadataVersion = p.metadataVersion
 	next.Listeners = r.listenerStatus(k, p, pods)
 	next.NodePools = nil
 	for _, pool := range pools {

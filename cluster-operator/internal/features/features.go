@@ -46,12 +46,80 @@ func (r *Raiser) raise(ctx context.Context, k *v1beta1.Kafka) (int16, int16, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	adm := kadm.NewClient(cl)
-	md, err := adm.BrokerMetadata(ctx)
+	finalized, target, err := brokerLevels(ctx, cl)
+	if err != nil {
+		return 0, 0, err
+	}
+	if target <= finalized {
+		return finalized, finalized, nil
+	}
+	// The brokers' supported maximum is not always a level the controllers accept (real Kafka
+	// 4.4.0 brokers advertise a level its controllers refuse with INVALID_UPDATE_VERSION): the
+	// highest level the controllers validate is the one applied.
+	var refused error
+	for level := target; level > finalized; level-- {
+		err := update(ctx, cl, true, level)
+		if err == nil {
+			if err := update(ctx, cl, false, level); err != nil {
+				return finalized, finalized, err
+			}
+			return finalized, level, nil
+		}
+		if !errors.Is(err, kerr.InvalidUpdateVersion) {
+			return finalized, finalized, err
+		}
+		if refused == nil {
+			refused = err
+		}
+	}
+	return finalized, finalized, refused
+}
+
+// SetTo sets metadata.version to level (spec.kafka.metadataVersion on a running cluster) and
+// returns the levels before and after. It only raises: a lower level than the finalized one is
+// refused, as Kafka refuses downgrades that may lose metadata.
+func (r *Raiser) SetTo(ctx context.Context, k *v1beta1.Kafka, level int16) (from, to int16, err error) {
+	defer func() {
+		if r.Report != nil {
+			r.Report(k, err)
+		}
+	}()
+	cl, err := r.Client(k)
+	if err != nil {
+		return 0, 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	finalized, supported, err := brokerLevels(ctx, cl)
+	if err != nil {
+		return 0, 0, err
+	}
+	switch {
+	case level == finalized:
+		return finalized, finalized, nil
+	case level < finalized:
+		return finalized, finalized, fmt.Errorf("metadata.version is %s; the operator does not lower it to %s (a downgrade may lose metadata)", Name(finalized), Name(level))
+	case level > supported:
+		return finalized, finalized, fmt.Errorf("metadata.version %s is above what every broker supports (%s)", Name(level), Name(supported))
+	}
+	if err := update(ctx, cl, true, level); err != nil {
+		return finalized, finalized, err
+	}
+	if err := update(ctx, cl, false, level); err != nil {
+		return finalized, finalized, err
+	}
+	return finalized, level, nil
+}
+
+// brokerLevels asks every broker for metadata.version: the finalized level, and the highest
+// level all of them support.
+func brokerLevels(ctx context.Context, cl *kgo.Client) (finalized, supportedMax int16, err error) {
+	md, err := kadm.NewClient(cl).BrokerMetadata(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("listing brokers: %w", err)
 	}
-	var finalized, target int16 = -1, -1
+	var target int16
+	finalized, target = -1, -1
 	for _, b := range md.Brokers {
 		req := kmsg.NewPtrApiVersionsRequest()
 		// v3+ requests must name the client software, or brokers answer with an error.
@@ -81,29 +149,7 @@ func (r *Raiser) raise(ctx context.Context, k *v1beta1.Kafka) (int16, int16, err
 			}
 		}
 	}
-	if target <= finalized {
-		return finalized, finalized, nil
-	}
-	// The brokers' supported maximum is not always a level the controllers accept (real Kafka
-	// 4.4.0 brokers advertise a level its controllers refuse with INVALID_UPDATE_VERSION): the
-	// highest level the controllers validate is the one applied.
-	var refused error
-	for level := target; level > finalized; level-- {
-		err := update(ctx, cl, true, level)
-		if err == nil {
-			if err := update(ctx, cl, false, level); err != nil {
-				return finalized, finalized, err
-			}
-			return finalized, level, nil
-		}
-		if !errors.Is(err, kerr.InvalidUpdateVersion) {
-			return finalized, finalized, err
-		}
-		if refused == nil {
-			refused = err
-		}
-	}
-	return finalized, finalized, refused
+	return finalized, target, nil
 }
 
 // update asks the controllers to set metadata.version to level, or only to validate it. Kafka's

@@ -67,8 +67,11 @@ type KafkaClusterSpec struct {
 	// +kubebuilder:validation:Pattern=`^[0-9]+\.[0-9]+\.[0-9]+$`
 	// +optional
 	Version string `json:"version,omitempty"`
-	// MetadataVersion is the KRaft metadata.version, e.g. 4.1-IV1. It is raised only once every
-	// node runs the new version; the default follows version.
+	// MetadataVersion is the KRaft metadata.version, e.g. 4.1-IV1 or a release such as 4.1 (its
+	// newest level). A new cluster is formatted at it; on a running cluster metadata.version is
+	// raised to it once every node runs the spec's version (never lowered: a lower value is
+	// refused in the Ready condition). When omitted it follows version: after an upgrade, the
+	// highest level every node supports. status.kafkaMetadataVersion is what Kafka finalized.
 	// +kubebuilder:validation:Pattern=`^[0-9]+\.[0-9]+(-IV[0-9]+)?$`
 	// +optional
 	MetadataVersion string `json:"metadataVersion,omitempty"`
@@ -488,7 +491,7 @@ type KafkaStatus struct {
 	// KafkaVersion every node runs.
 	// +optional
 	KafkaVersion string `json:"kafkaVersion,omitempty"`
-	// KafkaMetadataVersion in effect.
+	// KafkaMetadataVersion is the metadata.version Kafka has finalized.
 	// +optional
 	KafkaMetadataVersion string `json:"kafkaMetadataVersion,omitempty"`
 	// NodePools that belong to the cluster.

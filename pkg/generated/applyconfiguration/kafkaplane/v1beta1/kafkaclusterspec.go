@@ -29,8 +29,11 @@ import (
 type KafkaClusterSpecApplyConfiguration struct {
 	// Version of Apache Kafka, e.g. 4.1.1. The operator's default version when omitted.
 	Version *string `json:"version,omitempty"`
-	// MetadataVersion is the KRaft metadata.version, e.g. 4.1-IV1. It is raised only once every
-	// node runs the new version; the default follows version.
+	// MetadataVersion is the KRaft metadata.version, e.g. 4.1-IV1 or a release such as 4.1 (its
+	// newest level). A new cluster is formatted at it; on a running cluster metadata.version is
+	// raised to it once every node runs the spec's version (never lowered: a lower value is
+	// refused in the Ready condition). When omitted it follows version: after an upgrade, the
+	// highest level every node supports. status.kafkaMetadataVersion is what Kafka finalized.
 	MetadataVersion *string `json:"metadataVersion,omitempty"`
 	// Image of the Kafka containers. Default: apache/kafka:<version>.
 	Image *string `json:"image,omitempty"`

@@ -37,7 +37,7 @@ type KafkaStatusApplyConfiguration struct {
 	ClusterID *string `json:"clusterId,omitempty"`
 	// KafkaVersion every node runs.
 	KafkaVersion *string `json:"kafkaVersion,omitempty"`
-	// KafkaMetadataVersion in effect.
+	// KafkaMetadataVersion is the metadata.version Kafka has finalized.
 	KafkaMetadataVersion *string `json:"kafkaMetadataVersion,omitempty"`
 	// NodePools that belong to the cluster.
 	NodePools []UsedNodePoolStatusApplyConfiguration `json:"nodePools,omitempty"`
