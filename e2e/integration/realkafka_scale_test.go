@@ -3,7 +3,9 @@ package integration
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -176,9 +178,12 @@ func finalizedMetadataVersion(ctx context.Context, cl *kgo.Client) (int16, error
 	return 0, fmt.Errorf("no finalized metadata.version")
 }
 
-// upgrade moves the cluster from Kafka 4.1.1 to 4.4.0: every node rolls onto the new image
-// (controllers first), the producer keeps its acks=all sends, and metadata.version is raised
-// once every node runs 4.4.0.
+// upgrade moves the cluster from Kafka 4.1.1 to 4.4.0 in Strimzi's two steps: the version first,
+// with spec.kafka.metadataVersion held at 4.1-IV1 — every node rolls onto the new image
+// (controllers first) while the producer keeps its acks=all sends, and metadata.version stays —
+// then metadataVersion is raised to 4.3-IV0 on the running cluster without a roll, and finally
+// removed, which raises it to the highest level every node supports. Each level is what Kafka
+// reports, and the status reports Kafka's level.
 func upgrade(t *testing.T, f *framework.Framework, ns string) {
 	ctx := t.Context()
 	adminCl := realKafkaClient(t, f, ns, "c", "c-kafka-bootstrap."+ns+".svc:9091", operatorCert(t, f, ns, "c"))
@@ -186,9 +191,12 @@ func upgrade(t *testing.T, f *framework.Framework, ns string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if before != 27 {
+		t.Fatalf("metadata.version level %d before the upgrade, want 4.1.1's 27 (4.1-IV1)", before)
+	}
 	tr := startTraffic(t, f, ns)
 	start := time.Now()
-	patch := []byte(`{"spec":{"kafka":{"version":"4.4.0"}}}`)
+	patch := []byte(`{"spec":{"kafka":{"version":"4.4.0","metadataVersion":"4.1-IV1"}}}`)
 	if _, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Patch(ctx, "c", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -204,11 +212,47 @@ func upgrade(t *testing.T, f *framework.Framework, ns string) {
 		}
 		return kafkaReady(t, f, ns, "c")()
 	})
-	var after int16
-	framework.Eventually(t, 2*time.Minute, "metadata.version raised", func() (bool, error) {
-		after, err = finalizedMetadataVersion(ctx, adminCl)
-		return err == nil && after > before, fmt.Errorf("level %d (before %d): %v", after, before, err)
-	})
-	t.Logf("upgraded 4.1.1 → 4.4.0 in %s; metadata.version level %d → %d", time.Since(start).Round(time.Second), before, after)
+	rolled := time.Since(start).Round(time.Second)
 	tr.check(t)
+	if level, err := finalizedMetadataVersion(ctx, adminCl); err != nil || level != 27 {
+		t.Fatalf("metadata.version level %d after the roll with metadataVersion 4.1-IV1, want 27: %v", level, err)
+	}
+	restarts := func() map[string]string {
+		out := map[string]string{}
+		for name, p := range nodePods(t, f, ns) {
+			out[name] = string(p.UID)
+		}
+		return out
+	}
+	pods := restarts()
+
+	raise := func(mv string, want int16, wantStatus string) {
+		t.Helper()
+		value := "null"
+		if mv != "" {
+			value = strconv.Quote(mv)
+		}
+		patch := fmt.Appendf(nil, `{"spec":{"kafka":{"metadataVersion":%s}}}`, value)
+		if _, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Patch(ctx, "c", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		framework.Eventually(t, 2*time.Minute, "metadata.version at "+wantStatus, func() (bool, error) {
+			level, err := finalizedMetadataVersion(ctx, adminCl)
+			if err != nil || level != want {
+				return false, fmt.Errorf("level %d, want %d: %v", level, want, err)
+			}
+			k, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Get(ctx, "c", metav1.GetOptions{})
+			if err != nil || k.Status.KafkaMetadataVersion != wantStatus {
+				return false, fmt.Errorf("status.kafkaMetadataVersion %q: %v", k.Status.KafkaMetadataVersion, err)
+			}
+			return kafkaReady(t, f, ns, "c")()
+		})
+	}
+	raise("4.3-IV0", 30, "4.3-IV0")
+	raise("", 33, "4.4-IV2")
+	if now := restarts(); !maps.Equal(now, pods) {
+		t.Errorf("nodes were replaced while only metadata.version changed: %v → %v", pods, now)
+	}
+	t.Logf("upgraded 4.1.1 → 4.4.0 in %s with metadata.version held at level 27; then raised to 30 (4.3-IV0) and 33 (4.4-IV2) without a restart, in %s",
+		rolled, (time.Since(start) - rolled).Round(time.Second))
 }

@@ -70,9 +70,12 @@ func NodeSecret(l Leaf, clusterCA, clientsCA *pki.CA, renew time.Duration, curre
 	return secret(l, clusterCA, data), issued, nil
 }
 
-// ClientSecret returns an entity operator's desired certificate Secret, like NodeSecret.
-func ClientSecret(l Leaf, clusterCA *pki.CA, renew time.Duration, current *corev1.Secret, now time.Time) (*corev1.Secret, bool, error) {
-	data, issued, err := leafData(l, clusterCA, renew, current, ClientCertKey, ClientKeyKey, false, now)
+// ClientSecret returns the desired certificate Secret of an entity operator or of the cluster
+// operator itself, like NodeSecret: keepOldKey holds a certificate of the superseded key while
+// some node does not trust the new one yet (a client certificate of the new key would be refused,
+// and the cluster operator would lock itself out of the cluster it is rolling).
+func ClientSecret(l Leaf, clusterCA *pki.CA, renew time.Duration, current *corev1.Secret, keepOldKey bool, now time.Time) (*corev1.Secret, bool, error) {
+	data, issued, err := leafData(l, clusterCA, renew, current, ClientCertKey, ClientKeyKey, keepOldKey, now)
 	if err != nil {
 		return nil, false, err
 	}

@@ -76,7 +76,7 @@ func (r *Reconciler) applyEntityOperators(ctx context.Context, k *v1beta1.Kafka,
 func (r *Reconciler) applyClientCert(ctx context.Context, k *v1beta1.Kafka, p *plan, leaf certs.Leaf) (*corev1.Secret, error) {
 	spec, _ := certs.CAConfig(k, certs.ClusterCA)
 	cur := get[corev1.Secret](r.Caches.Secrets, k.Namespace, leaf.Secret)
-	s, issued, err := certs.ClientSecret(leaf, p.clusterCA, spec.Renew, cur, r.now())
+	s, issued, err := certs.ClientSecret(leaf, p.clusterCA, spec.Renew, cur, p.keepOldKey, r.now())
 	if err != nil {
 		return nil, fmt.Errorf("certificate %s: %w", leaf.Secret, err)
 	}
@@ -125,7 +125,9 @@ func (r *Reconciler) applyEntityOperator(ctx context.Context, k *v1beta1.Kafka, 
 	if _, err := apply.Apply(ctx, r.Kube.AppsV1().Deployments(ns), d, cur, fm); err != nil {
 		return false, err
 	}
+	// Rolled out: the pods of an older revision (an older certificate) are gone.
 	return cur != nil && cur.Status.ObservedGeneration >= cur.Generation && cur.Status.AvailableReplicas > 0 &&
+		cur.Status.UpdatedReplicas == cur.Status.Replicas &&
 		cur.Annotations[apply.AnnotationHash] == d.Annotations[apply.AnnotationHash], nil
 }
 

@@ -3,6 +3,7 @@ package clusters
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -206,6 +207,24 @@ func TestForceReplaceCAKey(t *testing.T) {
 		t.Fatalf("%d CA certificates trusted during the replacement, want the new and the old", n)
 	}
 	newKey := key.Data["ca.key"]
+	// No node trusts the new key yet: the cluster operator's own client certificate (and the
+	// entity operators') stays signed by the old one, or the brokers would refuse it and the
+	// operator could no longer ask Kafka whether a node may restart (seen on real Kafka).
+	oldCA, err := pki.DecodeCerts(staleCert.Data["ca.crt"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientSignedBy := func(ca []*x509.Certificate) bool {
+		t.Helper()
+		leaf, err := pki.DecodeCerts(e.secretData(t, ClusterOperatorCertsSecretName("c"))["tls.crt"])
+		if err != nil || len(leaf) == 0 {
+			t.Fatalf("the cluster operator's certificate: %v", err)
+		}
+		return pki.SignedBy(leaf[0], ca, x509.ExtKeyUsageClientAuth, time.Now())
+	}
+	if !clientSignedBy(oldCA) {
+		t.Fatal("the cluster operator's client certificate moved to the new key before any node trusts it")
+	}
 
 	// The cache lags: it still holds both Secrets as they were, with the request.
 	for _, s := range []*corev1.Secret{stale, staleCert} {
@@ -225,6 +244,23 @@ func TestForceReplaceCAKey(t *testing.T) {
 	if key.Annotations[pki.AnnotationKeyGeneration] != "1" || !bytes.Equal(key.Data["ca.key"], newKey) {
 		t.Fatalf("the key changed again: %v", key.Annotations)
 	}
+	// Once every node runs trusting the new key, the client certificate moves to it.
+	e.checker.restart = true
+	newCA, err := pki.DecodeCerts(e.secretData(t, "c-cluster-ca-cert")["ca.crt"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 30 {
+		e.reconcile(t)
+		e.markReady(t)
+		if clientSignedBy(newCA[:1]) {
+			if !e.rec.allTrust(e.kafka(t), 1) {
+				t.Fatal("the client certificate moved to the new key while a node does not trust it")
+			}
+			return
+		}
+	}
+	t.Fatal("the cluster operator's client certificate never moved to the new key")
 }
 
 // firstOld names the superseded certificate kept in the cluster CA's cert Secret.
