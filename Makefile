@@ -41,7 +41,11 @@ tidy: ## go mod tidy in every module.
 	@for m in $(MODULES) $(TOOL_MODULES); do (cd $$m && GOWORK=off go mod tidy); done
 
 .PHONY: build
-build: $(addprefix bin/,$(BINARIES)) ## Build the three operator binaries into bin/.
+build: $(addprefix bin/,$(BINARIES)) bin/kubectl-kafkaplane ## Build the three operator binaries and the kubectl plugin (kubectl kafkaplane convert) into bin/.
+
+.PHONY: bin/kubectl-kafkaplane
+bin/kubectl-kafkaplane:
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./pkg/cmd/kubectl-kafkaplane
 
 .PHONY: $(addprefix bin/,$(BINARIES))
 $(addprefix bin/,$(BINARIES)): bin/%:

@@ -159,7 +159,7 @@ func (o Operator) Deployment(k *v1beta1.Kafka, defaultImage string, certRevision
 	if o.Binary == v1beta1.BinaryUserOperator {
 		args = append(args, "--clients-ca-namespace="+k.Namespace)
 		if az := k.Spec.Kafka.Authorization; az != nil && len(az.SuperUsers) > 0 {
-			args = append(args, "--super-users="+strings.Join(az.SuperUsers, ";"))
+			args = append(args, "--super-users="+strings.Join(az.SuperUserPrincipals(), ";"))
 		}
 		if k.Spec.ClientsCa != nil {
 			if k.Spec.ClientsCa.ValidityDays > 0 {

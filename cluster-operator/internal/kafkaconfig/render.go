@@ -145,7 +145,7 @@ func Render(in Input) (string, error) {
 	if in.Authorization != nil {
 		p["authorizer.class.name"] = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 		supers := slices.Clone(in.OperatorPrincipals)
-		for _, u := range in.Authorization.SuperUsers {
+		for _, u := range in.Authorization.SuperUserPrincipals() {
 			if !slices.Contains(supers, u) {
 				supers = append(supers, u)
 			}

@@ -167,3 +167,23 @@ func TestRenderIsDeterministicAndHashed(t *testing.T) {
 		t.Errorf("escape = %q", got)
 	}
 }
+
+// TestSuperUsersInStrimziForm: super users written as Strimzi writes them (CN=admin, no User:
+// prefix) become Kafka principals; before, super.users held an entry Kafka cannot parse.
+func TestSuperUsersInStrimziForm(t *testing.T) {
+	in := example()
+	in.Authorization = &v1beta1.KafkaAuthorization{Type: "simple", SuperUsers: []string{"CN=admin", "User:root", "ops"}}
+	out, err := Render(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := props(t, out)["super.users"]
+	for _, want := range []string{"User:CN=admin", "User:root", "User:ops"} {
+		if !strings.Contains(";"+got+";", ";"+want+";") {
+			t.Errorf("super.users %q lacks %s", got, want)
+		}
+	}
+	if strings.Contains(";"+got, ";CN=") || strings.Contains(got, "User:User:") {
+		t.Errorf("super.users %q", got)
+	}
+}

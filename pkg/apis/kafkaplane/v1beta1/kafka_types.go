@@ -277,8 +277,9 @@ type KafkaAuthorization struct {
 	// Type of authorization.
 	// +kubebuilder:validation:Enum=simple
 	Type string `json:"type"`
-	// SuperUsers are principals allowed everything, e.g. User:CN=admin or User:admin. The
-	// operators' own principals are always added.
+	// SuperUsers are principals allowed everything, e.g. User:CN=admin or User:admin; the User:
+	// prefix may be left out, as Strimzi's manifests do (CN=admin). The operators' own principals
+	// are always added.
 	// +listType=set
 	// +optional
 	SuperUsers []string `json:"superUsers,omitempty"`

@@ -26,8 +26,9 @@ package v1beta1
 type KafkaAuthorizationApplyConfiguration struct {
 	// Type of authorization.
 	Type *string `json:"type,omitempty"`
-	// SuperUsers are principals allowed everything, e.g. User:CN=admin or User:admin. The
-	// operators' own principals are always added.
+	// SuperUsers are principals allowed everything, e.g. User:CN=admin or User:admin; the User:
+	// prefix may be left out, as Strimzi's manifests do (CN=admin). The operators' own principals
+	// are always added.
 	SuperUsers []string `json:"superUsers,omitempty"`
 }
 

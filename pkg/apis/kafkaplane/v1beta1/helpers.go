@@ -22,3 +22,19 @@ func (c *ListenerConfiguration) AdvertisedHost(id int32, podName string) string 
 	}
 	return strings.NewReplacer("{nodeId}", strconv.Itoa(int(id)), "{nodePodName}", podName).Replace(c.AdvertisedHostTemplate)
 }
+
+// SuperUserPrincipals are the authorization's super users as Kafka principals: an entry without
+// the User: prefix (Strimzi's form, e.g. CN=admin) gets it.
+func (a *KafkaAuthorization) SuperUserPrincipals() []string {
+	if a == nil {
+		return nil
+	}
+	out := make([]string, 0, len(a.SuperUsers))
+	for _, u := range a.SuperUsers {
+		if !strings.HasPrefix(u, "User:") {
+			u = "User:" + u
+		}
+		out = append(out, u)
+	}
+	return out
+}
