@@ -456,14 +456,20 @@ func resourceVersions(t *testing.T, f *framework.Framework, ns string) map[strin
 // operator at it through its overrides file.
 func startStandIn(t *testing.T, f *framework.Framework, ns, overrides string) *kafkastandin.StandIn {
 	t.Helper()
+	return startStandInFor(t, f, ns, "c", overrides)
+}
+
+// startStandInFor is startStandIn for the Kafka named cluster.
+func startStandInFor(t *testing.T, f *framework.Framework, ns, cluster, overrides string) *kafkastandin.StandIn {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	si, err := kafkastandin.Start(ctx, f.Kube, ns, "c", 3)
+	si, err := kafkastandin.Start(ctx, f.Kube, ns, cluster, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(si.Close)
-	b, _ := json.Marshal(map[string]string{ns + "/c": si.ListenAddrs()[0]})
+	b, _ := json.Marshal(map[string]string{ns + "/" + cluster: si.ListenAddrs()[0]})
 	if err := os.WriteFile(overrides, b, 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -216,6 +216,13 @@ func convertUser(spec Object, r *Report) {
 			r.change(path+".operation", "→ operations")
 		}
 	}
+	if q, ok := spec["quotas"].(Object); ok {
+		if f, ok := q["controllerMutationRate"].(float64); ok {
+			// A number in Strimzi's schema; a quantity (a string such as "0.5") in ours.
+			q["controllerMutationRate"] = strconv.FormatFloat(f, 'f', -1, 64)
+			r.change("spec.quotas.controllerMutationRate", "the number becomes a quantity string")
+		}
+	}
 	if t, _ := get(spec, "authentication", "type").(string); t == "tls-external" {
 		r.decide("spec.authentication.type", "tls-external (certificates issued outside the operator) is not supported yet: the user gets no credentials; ACLs and quotas still apply")
 		delete(spec, "authentication")

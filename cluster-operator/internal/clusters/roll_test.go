@@ -518,3 +518,31 @@ func TestVersionUpgradeRollsThenRaisesMetadataVersion(t *testing.T) {
 	}
 	t.Fatal("the upgrade did not finish in 20 reconciles")
 }
+
+// TestMetadataVersionFollowsVersionOnceUnset: with spec.kafka.metadataVersion removed,
+// metadata.version is raised to the version's newest level (it stayed where the removed value
+// had put it, on real Kafka).
+func TestMetadataVersionFollowsVersionOnceUnset(t *testing.T) {
+	e := readyCluster(t)
+	raiser := &fakeRaiser{finalized: 26}
+	e.rec.Features = raiser
+	// The status says 4.1-IV0, as a metadataVersion that was since removed left it.
+	k := e.kafka(t)
+	k.Status.KafkaMetadataVersion = "4.1-IV0"
+	if _, err := e.kp.KafkaplaneV1beta1().Kafkas(ns).UpdateStatus(context.Background(), k, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	e.reconcile(t)
+	if len(raiser.calls) == 0 {
+		t.Fatal("metadata.version not raised once metadataVersion was unset")
+	}
+	if v := e.kafka(t).Status.KafkaMetadataVersion; v != "4.1-IV1" {
+		t.Fatalf("status metadata.version %q, want 4.1-IV1 (4.1.1's newest)", v)
+	}
+	raiser.calls = nil
+	e.reconcile(t)
+	if len(raiser.calls) != 0 {
+		t.Fatal("raised again once the status reports the version's newest level")
+	}
+}

@@ -3,6 +3,7 @@ package clusters
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
@@ -34,9 +35,15 @@ func (r *Reconciler) finishUpgrade(ctx context.Context, k *v1beta1.Kafka, p *pla
 		p.warnings = append(p.warnings, fmt.Sprintf("spec.kafka.metadataVersion %s is not a metadata.version this operator knows (e.g. 4.1-IV1, or a release such as 4.1)", want))
 	}
 	versionDone := k.Status.KafkaVersion == p.version
+	// Without a spec value, metadata.version follows the version: its release's newest level
+	// (4.4.0: 4.4-IV2), which is what an unset metadataVersion (or one just removed) comes to.
+	target, haveTarget := wantLevel, want != "" && known
+	if parts := strings.SplitN(p.version, ".", 3); want == "" && len(parts) >= 2 {
+		target, haveTarget = features.Level(parts[0] + "." + parts[1])
+	}
 	// An empty status (a new cluster, or one from before the status reported Kafka's level)
 	// is filled in from Kafka.
-	mvDone := k.Status.KafkaMetadataVersion != "" && (want == "" || !known || features.Name(wantLevel) == k.Status.KafkaMetadataVersion)
+	mvDone := k.Status.KafkaMetadataVersion != "" && (!haveTarget || features.Name(target) == k.Status.KafkaMetadataVersion)
 	if r.Features == nil || versionDone && mvDone {
 		return
 	}
