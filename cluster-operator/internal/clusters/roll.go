@@ -80,6 +80,7 @@ func (r *Reconciler) roll(ctx context.Context, k *v1beta1.Kafka, p *plan) (rollS
 	var next roller.Node
 	found := false
 	var waits []string
+	controllerPending := false
 	for _, n := range roller.Order(candidates, q) {
 		if !n.Ready {
 			next, found = n, true // restarting a node that is not ready cannot make things worse
@@ -89,9 +90,18 @@ func (r *Reconciler) roll(ctx context.Context, k *v1beta1.Kafka, p *plan) (rollS
 			st.blocked = fmt.Sprintf("node %d is not ready", notReady)
 			return st, nil
 		}
-		// A node Kafka will not let go now is retried later; the next one may go meanwhile.
+		// Controllers all restart before any broker (Order puts them first): a broker does not
+		// go while a controller still waits to restart (on real Kafka a broker went while the
+		// last controller waited for the quorum to catch up).
+		if !n.Controller && controllerPending {
+			waits = append(waits, fmt.Sprintf("node %d waits until the controllers have restarted", n.ID))
+			continue
+		}
+		// A node Kafka will not let go now is retried later; the next one of its role may go
+		// meanwhile.
 		if ok, why := r.Checker.CanRestart(ctx, k, n); !ok {
 			waits = append(waits, fmt.Sprintf("node %d may not restart yet: %s", n.ID, why))
+			controllerPending = controllerPending || n.Controller
 			continue
 		}
 		next, found = n, true

@@ -85,17 +85,54 @@ func TestConfigChangeRollsOneReadyNodeOnlyWhenKafkaAllows(t *testing.T) {
 	}
 }
 
+// TestBlockedNodeDoesNotHoldUpTheOthers: a broker Kafka will not let go now does not hold up
+// the other brokers.
 func TestBlockedNodeDoesNotHoldUpTheOthers(t *testing.T) {
+	e := readyCluster(t)
+	e.setConfig(t, "log.retention.hours", "100")
+	brokers := e.nodeNames(t, "brokers")
+	pool, _ := e.kp.KafkaplaneV1beta1().KafkaNodePools(ns).Get(context.Background(), "brokers", metav1.GetOptions{})
+	e.checker.restart = true
+	// The controller goes first.
+	e.reconcile(t)
+	for range 3 {
+		e.reconcile(t)
+		e.markReady(t)
+	}
+	e.checker.deny = map[int32]string{pool.Status.NodeIDs[0]: "t-0 would have 1 in-sync replicas"}
+	e.reconcile(t)
+	pods := e.pods(t)
+	if _, ok := pods[brokers[0]]; !ok {
+		t.Fatalf("the refused broker was restarted: %v", keys(pods))
+	}
+	if _, ok := pods[brokers[1]]; ok {
+		t.Fatalf("the other broker was held up by the refused one: %v", keys(pods))
+	}
+}
+
+// TestBlockedControllerHoldsUpTheBrokers: while a controller waits to restart, no broker
+// restarts — every controller restarts before any broker. Before, a broker went while the last
+// controller waited (seen on real Kafka: the quorum was still catching up after the previous
+// controller's restart).
+func TestBlockedControllerHoldsUpTheBrokers(t *testing.T) {
 	e := readyCluster(t)
 	e.setConfig(t, "log.retention.hours", "100")
 	controller := e.nodeNames(t, "controllers")[0]
 	pool, _ := e.kp.KafkaplaneV1beta1().KafkaNodePools(ns).Get(context.Background(), "controllers", metav1.GetOptions{})
 	e.checker.restart = true
-	e.checker.deny = map[int32]string{pool.Status.NodeIDs[0]: "quorum unknown"}
+	e.checker.deny = map[int32]string{pool.Status.NodeIDs[0]: "the quorum would lose its caught-up majority"}
 	e.reconcile(t)
 	pods := e.pods(t)
-	if _, ok := pods[controller]; !ok || len(pods) != 2 {
-		t.Fatalf("want the controller kept and one broker restarted: %v", keys(pods))
+	if _, ok := pods[controller]; !ok || len(pods) != 3 {
+		t.Fatalf("want every pod kept while the controller waits: %v", keys(pods))
+	}
+	if c := findReady(e.kafka(t)); c == nil || !strings.Contains(c.Message, "waits until the controllers have restarted") {
+		t.Fatalf("condition: %+v", c)
+	}
+	e.checker.deny = nil
+	e.reconcile(t)
+	if _, ok := e.pods(t)[controller]; ok {
+		t.Fatal("the controller did not restart once Kafka allowed it")
 	}
 }
 
