@@ -53,10 +53,11 @@ spec:
       min.insync.replicas: 2
 `
 
-// TestClusterOperatorRollsWithKafka: a config change rolls the brokers one at a time, each
-// restart allowed by Kafka (the stand-in, reached over mutual TLS with the operator's own
-// certificate); the controller waits, because kfake cannot describe the quorum, and the
-// condition says so.
+// TestClusterOperatorRollsWithKafka: a manual rolling update of the broker pool rolls the
+// brokers one at a time, each restart allowed by Kafka (the stand-in, reached over mutual TLS
+// with the operator's own certificate). Then a config change: the controller waits, because
+// kfake cannot describe the quorum, and the condition says so — and no broker restarts while it
+// waits (controllers all go first).
 func TestClusterOperatorRollsWithKafka(t *testing.T) {
 	f := framework.Get(t)
 	f.RequireSimulated(t)
@@ -77,8 +78,8 @@ func TestClusterOperatorRollsWithKafka(t *testing.T) {
 	}
 
 	before := podUIDs(t, f, ns)
-	if _, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Patch(ctx, "c", types.MergePatchType,
-		[]byte(`{"spec":{"kafka":{"config":{"log.retention.hours":100}}}}`), metav1.PatchOptions{}); err != nil {
+	if _, err := f.Kafkaplane.KafkaplaneV1beta1().KafkaNodePools(ns).Patch(ctx, "brokers", types.MergePatchType,
+		fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"true"}}}`, v1beta1.AnnotationManualRollingUpdate), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	// Watch the roll: never more than one broker away at a time.
@@ -111,7 +112,15 @@ func TestClusterOperatorRollsWithKafka(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	// The controller is not restarted: kfake has no DescribeQuorum, and unknown is not safe.
+	framework.Eventually(t, time.Minute, "Kafka c Ready after the brokers' roll", kafkaReady(t, f, ns, "c"))
+
+	// A config change: the controller is not restarted (kfake has no DescribeQuorum, and
+	// unknown is not safe), and the brokers wait for it.
+	before = podUIDs(t, f, ns)
+	if _, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Patch(ctx, "c", types.MergePatchType,
+		[]byte(`{"spec":{"kafka":{"config":{"log.retention.hours":100}}}}`), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	framework.Eventually(t, 30*time.Second, "the condition to say why the controller waits", func() (bool, error) {
 		k, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Get(ctx, "c", metav1.GetOptions{})
 		if err != nil {
@@ -119,14 +128,19 @@ func TestClusterOperatorRollsWithKafka(t *testing.T) {
 		}
 		for _, c := range k.Status.Conditions {
 			if c.Type == v1beta1.ConditionReady {
-				return c.Status == metav1.ConditionFalse && strings.Contains(c.Message, "describing the quorum"), fmt.Errorf("%s", c.Message)
+				return c.Status == metav1.ConditionFalse && strings.Contains(c.Message, "describing the quorum") &&
+					strings.Contains(c.Message, "waits until the controllers have restarted"), fmt.Errorf("%s", c.Message)
 			}
 		}
 		return false, nil
 	})
+	time.Sleep(5 * time.Second)
 	for name, uid := range podUIDs(t, f, ns) {
 		if strings.Contains(name, "-controllers-") && uid != before[name] {
 			t.Errorf("controller %s restarted although the quorum could not be checked", name)
+		}
+		if strings.Contains(name, "-brokers-") && uid != before[name] {
+			t.Errorf("broker %s restarted while the controller waits to restart", name)
 		}
 	}
 }
