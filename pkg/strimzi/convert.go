@@ -153,7 +153,38 @@ func convertObject(o Object, where string, r *Report) []Object {
 			}
 		}
 	}
+	strimziSelectors(o["spec"], "spec", r)
+	for _, e := range extra {
+		if e["kind"] == "KafkaNodePool" {
+			strimziSelectors(e["spec"], "spec(pool "+str(get(e, "metadata", "name"))+")", r)
+		}
+	}
 	return append([]Object{o}, extra...)
+}
+
+// strimziSelectors reports label selectors (affinity, topology spread) that match Strimzi's pod
+// labels, which Kafkaplane's pods do not carry: the user decides what they should select.
+func strimziSelectors(v any, path string, r *Report) {
+	switch x := v.(type) {
+	case Object:
+		for _, k := range sortedKeys(x) {
+			if strings.HasPrefix(k, "strimzi.io/") && (strings.HasSuffix(path, "matchLabels") || strings.HasSuffix(path, "matchExpressions")) {
+				r.decide(path+"."+k, "selects a Strimzi pod label; Kafkaplane's pods carry kafkaplane.io/ and app.kubernetes.io/ labels (e.g. kafkaplane.io/cluster, kafkaplane.io/pool)")
+				continue
+			}
+			strimziSelectors(x[k], path+"."+k, r)
+		}
+	case []any:
+		for i, e := range x {
+			if m, ok := e.(Object); ok && strings.HasSuffix(path, "matchExpressions") {
+				if key, _ := m["key"].(string); strings.HasPrefix(key, "strimzi.io/") {
+					r.decide(fmt.Sprintf("%s[%d].key", path, i), "selects a Strimzi pod label ("+key+"); Kafkaplane's pods carry kafkaplane.io/ and app.kubernetes.io/ labels")
+				}
+				continue
+			}
+			strimziSelectors(e, fmt.Sprintf("%s[%d]", path, i), r)
+		}
+	}
 }
 
 // labels and annotations with a Kafkaplane equivalent.
@@ -197,6 +228,9 @@ func convertMeta(o Object, r *Report) {
 				r.drop("metadata."+field+"."+k, "no Kafkaplane equivalent")
 			}
 		}
+		if m != nil && len(m) == 0 {
+			delete(meta, field)
+		}
 	}
 }
 
@@ -216,17 +250,8 @@ func convertUser(spec Object, r *Report) {
 			r.change(path+".operation", "→ operations")
 		}
 	}
-	if q, ok := spec["quotas"].(Object); ok {
-		if f, ok := q["controllerMutationRate"].(float64); ok {
-			// A number in Strimzi's schema; a quantity (a string such as "0.5") in ours.
-			q["controllerMutationRate"] = strconv.FormatFloat(f, 'f', -1, 64)
-			r.change("spec.quotas.controllerMutationRate", "the number becomes a quantity string")
-		}
-	}
-	if t, _ := get(spec, "authentication", "type").(string); t == "tls-external" {
-		r.decide("spec.authentication.type", "tls-external (certificates issued outside the operator) is not supported yet: the user gets no credentials; ACLs and quotas still apply")
-		delete(spec, "authentication")
-	}
+	// tls-external stays: dropping it would move the user's ACLs from User:CN=<name> to
+	// User:<name>, a principal a SCRAM user of that name has.
 }
 
 func get(o any, path ...string) any {

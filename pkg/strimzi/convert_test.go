@@ -70,3 +70,28 @@ func TestUnreadableInput(t *testing.T) {
 		t.Fatalf("a Secret was changed: %v %v", objs, err)
 	}
 }
+
+// A tls-external user keeps its authentication: without it, its ACLs would go to User:<name>
+// (a SCRAM user of that name) instead of User:CN=<name>. The converter used to drop it.
+func TestTLSExternalUserKeepsItsPrincipal(t *testing.T) {
+	in := []byte(`apiVersion: kafka.strimzi.io/v1beta2
+kind: KafkaUser
+metadata:
+  name: partner
+  labels: {strimzi.io/cluster: c}
+spec:
+  authentication: {type: tls-external}
+  authorization:
+    type: simple
+    acls:
+      - resource: {type: topic, name: orders}
+        operations: [Read]
+`)
+	objs, err := Convert(in, "user.yaml", &Report{})
+	if err != nil || len(objs) != 1 {
+		t.Fatalf("%v %v", objs, err)
+	}
+	if got := get(objs[0], "spec", "authentication", "type"); got != "tls-external" {
+		t.Fatalf("authentication.type = %v, want tls-external", got)
+	}
+}

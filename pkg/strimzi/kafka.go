@@ -12,7 +12,6 @@ import (
 // components of a Strimzi Kafka that Kafkaplane does not run.
 var components = map[string]string{
 	"cruiseControl": "Cruise Control is not supported yet",
-	"kafkaExporter": "Kafka Exporter is not supported yet (the brokers' own metrics are: metricsConfig)",
 	"jmxTrans":      "JmxTrans is gone from Strimzi too; use metricsConfig",
 }
 
@@ -36,6 +35,7 @@ func convertKafka(o, spec Object, nodePools bool, r *Report) []Object {
 			r.drop("spec."+c, why)
 		}
 	}
+	convertKafkaExporter(spec, r)
 	if v := str(kafka["version"]); v != "" && older(v, 4) {
 		kafka["version"] = DefaultKafkaVersion
 		r.change("spec.kafka.version", fmt.Sprintf("%s predates KRaft-only Kafka 4: %s (read the upgrade notes of Kafka 4.0 before moving a cluster)", v, DefaultKafkaVersion))
@@ -86,12 +86,36 @@ func convertKafka(o, spec Object, nodePools bool, r *Report) []Object {
 	if hasZK {
 		delete(spec, "zookeeper")
 		r.change("spec.zookeeper", "ZooKeeper becomes a KRaft controller KafkaNodePool "+name+"-controllers ("+fmt.Sprint(replicasOr(zk["replicas"], 3))+" controllers): a new cluster, not a migration of a running one")
-		extra = append(extra, pool(name+"-controllers", namespace, name, []any{"controller"}, replicasOr(zk["replicas"], 3), zkStorage(zk["storage"], r), zk["resources"], zk["jvmOptions"]))
-		if _, ok := zk["metrics"]; ok {
-			r.drop("spec.zookeeper.metrics", "ZooKeeper's metrics")
-		}
-		if _, ok := zk["metricsConfig"]; ok {
-			r.drop("spec.zookeeper.metricsConfig", "ZooKeeper's metrics")
+		controllers := pool(name+"-controllers", namespace, name, []any{"controller"}, replicasOr(zk["replicas"], 3), zkStorage(zk["storage"], r), zk["resources"], zk["jvmOptions"])
+		extra = append(extra, controllers)
+		// ZooKeeper's pod and PVC templates apply to the controllers that replace it; the rest of
+		// its spec is ZooKeeper's own.
+		for _, k := range sortedKeys(zk) {
+			switch k {
+			case "replicas", "storage", "resources", "jvmOptions":
+			case "template":
+				t, _ := zk[k].(Object)
+				own := Object{}
+				for _, tk := range sortedKeys(t) {
+					switch tk {
+					case "pod", "persistentVolumeClaim":
+						own[tk] = t[tk]
+						r.change("spec.zookeeper.template."+tk, "→ KafkaNodePool "+name+"-controllers template."+tk)
+					case "zookeeperContainer":
+						own["kafkaContainer"] = t[tk]
+						r.change("spec.zookeeper.template."+tk, "→ KafkaNodePool "+name+"-controllers template.kafkaContainer")
+					default:
+						r.drop("spec.zookeeper.template."+tk, "ZooKeeper's own object")
+					}
+				}
+				if len(own) > 0 {
+					controllers["spec"].(Object)["template"] = own
+				}
+			case "metrics", "metricsConfig":
+				r.drop("spec.zookeeper."+k, "ZooKeeper's metrics")
+			default:
+				r.drop("spec.zookeeper."+k, "ZooKeeper's own setting")
+			}
 		}
 	}
 	// Brokers described in spec.kafka (the pre-node-pool form) become a pool; with node pools
@@ -119,15 +143,116 @@ func convertKafka(o, spec Object, nodePools bool, r *Report) []Object {
 			}
 		}
 	}
-	// Per-node settings at the Kafka level (Strimzi's pre-pool form, still accepted there as
-	// defaults for the pools): Kafkaplane takes them on the pools only.
-	for _, k := range []string{"resources", "jvmOptions", "livenessProbe", "readinessProbe"} {
-		if _, ok := kafka[k]; ok {
-			delete(kafka, k)
-			r.decide("spec.kafka."+k, "set on each KafkaNodePool's spec instead (Kafkaplane has no cluster-wide default)")
+	if eo, ok := spec["entityOperator"].(Object); ok {
+		convertEntityTemplate(eo, r)
+		for _, op := range []string{"topicOperator", "userOperator"} {
+			if o, ok := eo[op].(Object); ok {
+				if v, ok := o["reconciliationIntervalSeconds"]; ok {
+					delete(o, "reconciliationIntervalSeconds")
+					if secs, ok := v.(float64); ok {
+						o["reconciliationIntervalMs"] = int64(secs * 1000)
+						r.change("spec.entityOperator."+op+".reconciliationIntervalSeconds", "→ reconciliationIntervalMs")
+					}
+				}
+			}
 		}
 	}
+	if l, ok := kafka["logging"].(Object); ok {
+		convertLogging(l, r)
+	}
 	return extra
+}
+
+// convertLogging turns inline loggers of log4j 1's form (Kafka 3 and earlier:
+// kafka.root.logger.level, log4j.logger.<name>) into log4j2's (rootLogger.level,
+// logger.<id>.name and logger.<id>.level), which Kafka 4 reads.
+func convertLogging(l Object, r *Report) {
+	if t, _ := l["type"].(string); t == "external" {
+		r.decide("spec.kafka.logging.valueFrom", "the ConfigMap must hold a log4j2 properties file: Kafka 4 no longer reads log4j 1 configuration")
+		return
+	}
+	loggers, ok := l["loggers"].(Object)
+	if !ok {
+		return
+	}
+	out := Object{}
+	n := 0
+	for _, k := range sortedKeys(loggers) {
+		v := loggers[k]
+		switch {
+		case k == "kafka.root.logger.level" || k == "log4j.rootLogger":
+			level, _, _ := strings.Cut(fmt.Sprint(v), ",") // log4j.rootLogger: INFO, CONSOLE
+			out["rootLogger.level"] = strings.TrimSpace(level)
+			r.change("spec.kafka.logging.loggers."+k, "→ rootLogger.level (log4j2)")
+		case strings.HasPrefix(k, "log4j.logger."):
+			id := fmt.Sprintf("l%d", n)
+			n++
+			out["logger."+id+".name"] = strings.TrimPrefix(k, "log4j.logger.")
+			out["logger."+id+".level"] = fmt.Sprint(v)
+			r.change("spec.kafka.logging.loggers."+k, "→ logger."+id+".name/level (log4j2)")
+		default:
+			out[k] = v
+		}
+	}
+	l["loggers"] = out
+}
+
+// convertEntityTemplate splits Strimzi's entityOperator.template (one Deployment for both
+// operators) into each operator's own template: Kafkaplane runs them as two Deployments.
+func convertEntityTemplate(eo Object, r *Report) {
+	t, ok := eo["template"].(Object)
+	if !ok {
+		return
+	}
+	delete(eo, "template")
+	for _, op := range []struct{ name, container, roleBinding string }{
+		{"topicOperator", "topicOperatorContainer", "topicOperatorRoleBinding"},
+		{"userOperator", "userOperatorContainer", "userOperatorRoleBinding"},
+	} {
+		spec, ok := eo[op.name].(Object)
+		if !ok {
+			continue
+		}
+		own := Object{}
+		for _, k := range []string{"deployment", "pod", "serviceAccount"} {
+			if v, ok := t[k]; ok {
+				own[k] = deepCopy(v)
+			}
+		}
+		if v, ok := t[op.container]; ok {
+			own["container"] = deepCopy(v)
+		}
+		if len(own) > 0 {
+			spec["template"] = own
+			r.change("spec.entityOperator.template", "→ spec.entityOperator."+op.name+".template (each operator has its own Deployment)")
+		}
+	}
+	for _, k := range sortedKeys(t) {
+		switch k {
+		case "deployment", "pod", "serviceAccount", "topicOperatorContainer", "userOperatorContainer":
+		default:
+			r.drop("spec.entityOperator.template."+k, "no template for it here")
+		}
+	}
+}
+
+// deepCopy copies a decoded YAML value, so that two operators' templates do not share maps.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case Object:
+		out := Object{}
+		for k, e := range x {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
 }
 
 const metricsKey = "metrics-config.yml"
@@ -205,4 +330,25 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// convertKafkaExporter keeps Kafka Exporter's selection: the topic operator serves the consumer
+// lag itself, with Kafka Exporter's metric names. The rest configured its own Deployment.
+func convertKafkaExporter(spec Object, r *Report) {
+	ke, ok := spec["kafkaExporter"].(Object)
+	if !ok {
+		return
+	}
+	for _, f := range sortedKeys(ke) {
+		switch f {
+		case "groupRegex", "topicRegex":
+		default:
+			delete(ke, f)
+			r.drop("spec.kafkaExporter."+f, "no Kafka Exporter Deployment: the topic operator exports the consumer lag")
+		}
+	}
+	r.change("spec.kafkaExporter", "consumer lag is served by the topic operator's /metrics (Kafka Exporter's metric names)")
+	if eo, _ := spec["entityOperator"].(Object); eo == nil || eo["topicOperator"] == nil {
+		r.decide("spec.kafkaExporter", "needs entityOperator.topicOperator, which serves the lag: add one, or remove kafkaExporter")
+	}
 }

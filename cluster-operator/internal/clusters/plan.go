@@ -36,6 +36,8 @@ type plan struct {
 	pending []string
 	// warnings are problems that change nothing but the status (a PVC that cannot shrink).
 	warnings []string
+	// ignored are the owned keys of spec.kafka.config left out of the nodes' configuration.
+	ignored []string
 	// recheck: something waits on Kafka, not on an event (a voter the leader stops hearing
 	// from): reconcile again soon.
 	recheck bool
@@ -48,6 +50,8 @@ type plan struct {
 	issued int
 	// metricsConfig is the content of the JMX exporter configuration the Kafka names.
 	metricsConfig string
+	// logging is what spec.kafka.logging gives the nodes.
+	logging nodeLogging
 	// removableControllers are controllers a pool no longer has that have left the quorum.
 	removableControllers map[int32]bool
 	// holdVersion: the status keeps its Kafka version (an upgrade is not finished).
@@ -79,7 +83,7 @@ func NodesCommonName(cluster string) string { return cluster + "-kafka" }
 func ClusterOperatorName(cluster string) string { return cluster + "-cluster-operator" }
 
 func (r *Reconciler) plan(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool) (*plan, error) {
-	p := &plan{version: k.Spec.Kafka.Version, warnings: unsupportedListenerSettings(k)}
+	p := &plan{version: k.Spec.Kafka.Version, warnings: unsupportedListenerSettings(k), ignored: kafkaconfig.Ignored(k.Spec.Kafka.Config)}
 	if p.version == "" {
 		p.version = DefaultKafkaVersion
 	}
@@ -115,6 +119,9 @@ func (r *Reconciler) plan(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta
 		}
 	}
 	if p.metricsConfig, err = r.metricsConfig(ctx, k); err != nil {
+		return nil, err
+	}
+	if p.logging, err = r.planLogging(ctx, k); err != nil {
 		return nil, err
 	}
 	all := nodesOf(pools, p.ids)
@@ -351,7 +358,7 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 		// A node keeps the identity it was formatted with.
 		clusterID, format = cm.Data[nodes.ClusterIDKey], cm.Data[nodes.FormatArgsKey]
 	}
-	np.configMap = nodes.ConfigMap(k, n, props, clusterID, format)
+	np.configMap = nodes.ConfigMap(k, n, props, clusterID, format, p.logging.properties)
 
 	if np.claims, err = nodes.Claims(k, n); err != nil {
 		return np, "", specErrorf("%v", err)
@@ -361,7 +368,12 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 	}
 	pod := nodes.Pod(k, n, nodes.PodOptions{Image: p.image, Version: p.version, ServiceAccount: serviceAccountName(k),
 		ClusterCAKeyGeneration: p.clusterCA.KeyGeneration, Metrics: r.Opts.Metrics})
-	rev, err := apply.Hash([]any{pod.Spec, pod.Labels, staticProps, secret.Data, p.metricsConfig})
+	parts := []any{pod.Spec, pod.Labels, staticProps, secret.Data, p.metricsConfig}
+	if l := p.logging.rollsOn(n); l != "" {
+		// Only when set: the revision of a cluster without it stays what it was.
+		parts = append(parts, l)
+	}
+	rev, err := apply.Hash(parts)
 	if err != nil {
 		return np, "", err
 	}

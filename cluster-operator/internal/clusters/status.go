@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -206,6 +207,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, k *v1beta1.Kafka, pools []
 	} else {
 		conditions.Set(&next.Conditions, conditions.Ready(k.Generation, metav1.ConditionFalse, v1beta1.ReasonReconciling, strings.Join(waits, "; ")))
 	}
+	r.setIgnoredConfigWarning(k, &next, p.ignored)
 	if err := r.patchKafkaStatus(ctx, k, next); err != nil {
 		return err
 	}
@@ -281,4 +283,21 @@ func (r *Reconciler) listenerStatus(k *v1beta1.Kafka, p *plan, pods map[string]*
 		out = append(out, st)
 	}
 	return out
+}
+
+// setIgnoredConfigWarning reports the owned keys of spec.kafka.config the nodes do not get, in a
+// Warning condition and, when the list changes, an Event (Strimzi ignores them with a log
+// line); the condition goes once none is left.
+func (r *Reconciler) setIgnoredConfigWarning(k *v1beta1.Kafka, next *v1beta1.KafkaStatus, ignored []string) {
+	if len(ignored) == 0 {
+		meta.RemoveStatusCondition(&next.Conditions, v1beta1.ConditionWarning)
+		return
+	}
+	msg := "spec.kafka.config sets keys the operator owns, which are ignored: " + strings.Join(ignored, ", ") +
+		" (the operator sets them from the Kafka's fields: listeners, pools, rack, storage)"
+	if prev := conditions.Find(k.Status.Conditions, v1beta1.ConditionWarning); prev == nil || prev.Message != msg {
+		r.Recorder.Eventf(k, nil, corev1.EventTypeWarning, v1beta1.ReasonIgnoredConfig, "Reconcile", "%s", msg)
+	}
+	conditions.Set(&next.Conditions, metav1.Condition{Type: v1beta1.ConditionWarning, Status: metav1.ConditionTrue,
+		Reason: v1beta1.ReasonIgnoredConfig, Message: msg, ObservedGeneration: k.Generation})
 }

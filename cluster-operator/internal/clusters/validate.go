@@ -2,10 +2,12 @@ package clusters
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkaconfig"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/logging"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/services"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
@@ -88,8 +90,18 @@ func validate(k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool) []string {
 	if m := k.Spec.Kafka.MetricsConfig; m != nil && m.Type != "jmxPrometheusExporter" {
 		problems = append(problems, fmt.Sprintf("spec.kafka.metricsConfig.type %q is not supported; use jmxPrometheusExporter", m.Type))
 	}
-	if k.Spec.Kafka.Logging != nil {
-		problems = append(problems, "spec.kafka.logging is not supported by this version of the operator; remove it")
+	if err := logging.Validate(k.Spec.Kafka.Logging); err != nil {
+		problems = append(problems, err.Error())
+	}
+	if ke := k.Spec.KafkaExporter; ke != nil {
+		if k.Spec.EntityOperator == nil || k.Spec.EntityOperator.TopicOperator == nil {
+			problems = append(problems, "kafkaExporter needs entityOperator.topicOperator: the topic operator serves the consumer-lag metrics")
+		}
+		for field, re := range map[string]string{"groupRegex": ke.GroupRegex, "topicRegex": ke.TopicRegex} {
+			if _, err := regexp.Compile(re); err != nil {
+				problems = append(problems, fmt.Sprintf("kafkaExporter.%s %q: %v", field, re, err))
+			}
+		}
 	}
 	if a := k.Spec.Kafka.Authorization; a != nil && a.Type != "simple" {
 		problems = append(problems, fmt.Sprintf("authorization.type %q is not supported; use simple", a.Type))

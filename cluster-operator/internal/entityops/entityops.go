@@ -93,6 +93,7 @@ func (o Operator) ServiceAccount(k *v1beta1.Kafka) *corev1.ServiceAccount {
 	sa := &corev1.ServiceAccount{ObjectMeta: o.meta(k, o.Name)}
 	if t := o.Spec.Template; t != nil && t.ServiceAccount != nil && t.ServiceAccount.Metadata != nil {
 		sa.Annotations = t.ServiceAccount.Metadata.Annotations
+		addLabels(sa.Labels, t.ServiceAccount.Metadata.Labels)
 	}
 	return sa
 }
@@ -130,6 +131,16 @@ func (o Operator) RoleBinding(k *v1beta1.Kafka, role *rbacv1.Role) *rbacv1.RoleB
 		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: o.Name, Namespace: k.Namespace}}}
 }
 
+// addLabels adds a template's labels to an object's, never replacing one of the operator's
+// (its selectors and ownership depend on them).
+func addLabels(dst, tpl map[string]string) {
+	for key, v := range tpl {
+		if _, ours := dst[key]; !ours {
+			dst[key] = v
+		}
+	}
+}
+
 // CertsDir is where the operator's certificate Secret is mounted.
 const CertsDir = "/etc/kafkaplane/certs"
 
@@ -156,8 +167,20 @@ func (o Operator) Deployment(k *v1beta1.Kafka, defaultImage string, certRevision
 	if o.Spec.LogLevel != "" {
 		args = append(args, "--log-level="+strings.ToUpper(o.Spec.LogLevel))
 	}
+	if ke := k.Spec.KafkaExporter; ke != nil && o.Binary == v1beta1.BinaryTopicOperator {
+		args = append(args, "--consumer-lag", "--consumer-lag-groups="+ke.GroupRegex, "--consumer-lag-topics="+ke.TopicRegex)
+		if ke.IntervalSeconds != nil {
+			args = append(args, fmt.Sprintf("--consumer-lag-interval=%ds", *ke.IntervalSeconds))
+		}
+		if ke.MaxPartitions != nil {
+			args = append(args, fmt.Sprintf("--consumer-lag-max-partitions=%d", *ke.MaxPartitions))
+		}
+	}
 	if o.Binary == v1beta1.BinaryUserOperator {
 		args = append(args, "--clients-ca-namespace="+k.Namespace)
+		if o.SecretPrefix != "" {
+			args = append(args, "--secret-prefix="+o.SecretPrefix)
+		}
 		if az := k.Spec.Kafka.Authorization; az != nil && len(az.SuperUsers) > 0 {
 			args = append(args, "--super-users="+strings.Join(az.SuperUserPrincipals(), ";"))
 		}
@@ -204,20 +227,21 @@ func (o Operator) Deployment(k *v1beta1.Kafka, defaultImage string, certRevision
 	if t := o.Spec.Template; t != nil {
 		if t.Deployment != nil && t.Deployment.Metadata != nil {
 			d.Annotations = t.Deployment.Metadata.Annotations
+			addLabels(d.Labels, t.Deployment.Metadata.Labels)
 		}
 		if p := t.Pod; p != nil {
 			if p.Metadata != nil {
-				for key, v := range p.Metadata.Labels {
-					if _, ours := labels[key]; !ours {
-						labels[key] = v
-					}
-				}
+				addLabels(labels, p.Metadata.Labels)
 				for key, v := range p.Metadata.Annotations {
-					podAnn[key] = v
+					if _, ours := podAnn[key]; !ours {
+						podAnn[key] = v
+					}
 				}
 			}
 			spec.Affinity, spec.Tolerations, spec.NodeSelector = p.Affinity, p.Tolerations, p.NodeSelector
 			spec.TopologySpreadConstraints, spec.PriorityClassName, spec.ImagePullSecrets = p.TopologySpreadConstraints, p.PriorityClassName, p.ImagePullSecrets
+			spec.TerminationGracePeriodSeconds, spec.SchedulerName, spec.HostAliases = p.TerminationGracePeriodSeconds, p.SchedulerName, p.HostAliases
+			spec.EnableServiceLinks = p.EnableServiceLinks
 			if p.SecurityContext != nil {
 				spec.SecurityContext = p.SecurityContext
 			}

@@ -30,7 +30,7 @@ func Dynamic(key string) bool { return clusterWideDynamic[key] }
 // those applied at runtime.
 func SplitDynamic(cfg map[string]v1beta1.ConfigValue) (static, dynamic map[string]v1beta1.ConfigValue) {
 	static, dynamic = map[string]v1beta1.ConfigValue{}, map[string]v1beta1.ConfigValue{}
-	for k, v := range cfg {
+	for k, v := range usable(cfg) {
 		if Dynamic(k) {
 			dynamic[k] = v
 		} else {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
@@ -82,7 +83,7 @@ func Render(in Input) (string, error) {
 		return "", errors.New(strings.Join(problems, "; "))
 	}
 	p := map[string]string{}
-	for k, v := range in.UserConfig {
+	for k, v := range usable(in.UserConfig) {
 		p[k] = v.String()
 	}
 	var roles []string
@@ -280,14 +281,42 @@ func format(p map[string]string) string {
 	return b.String()
 }
 
+// Kafka reads the file with Properties.load(InputStream), as ISO-8859-1: every character
+// outside printable ASCII is written as \uXXXX (UTF-16, so a character beyond the BMP is two).
+// In a key, the separators (=, :, blanks) and a leading comment mark (# or !) are escaped; in a
+// value, leading blanks are, which load would otherwise skip.
 func escape(s string, key bool) string {
-	r := strings.NewReplacer(`\`, `\\`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
-	s = r.Replace(s)
-	if key {
-		s = strings.NewReplacer("=", `\=`, ":", `\:`, " ", `\ `).Replace(s)
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r == ' ' && (key || i == 0 || leadingBlanks(s[:i])):
+			b.WriteString(`\ `)
+		case key && (r == '=' || r == ':' || r == '#' || r == '!'):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r > 0x7e:
+			for _, u := range utf16.Encode([]rune{r}) {
+				fmt.Fprintf(&b, `\u%04x`, u)
+			}
+		default:
+			b.WriteRune(r)
+		}
 	}
-	return s
+	return b.String()
 }
+
+// leadingBlanks reports whether s is only blanks (so the next blank is still leading).
+func leadingBlanks(s string) bool { return strings.TrimLeft(s, " \t\f") == "" }
 
 // Hash is the digest of a node's effective configuration and certificates: when it changes, the
 // node must roll (or, for dynamic broker configs, be reconfigured).

@@ -119,10 +119,38 @@ func TestOwnedKeysRejected(t *testing.T) {
 			t.Errorf("Owned(%q) = %v, want %v", key, !owned, owned)
 		}
 	}
+	// A security key refuses the Kafka: ignoring it would leave access wider than asked.
+	for key, refused := range map[string]bool{
+		"ssl.client.auth": true, "sasl.enabled.mechanisms": true, "authorizer.class.name": true, "super.users": true,
+		"security.inter.broker.protocol": true, "principal.builder.class": true,
+		"listener.name.tls-9093.ssl.client.auth": true, "listener.name.x.scram-sha-512.sasl.jaas.config": true,
+		"listeners": false, "advertised.listeners": false, "node.id": false, "broker.rack": false, "log.dirs": false,
+		"listener.name.x.max.connections": false, "zookeeper.connect": false, "cluster.id": false,
+		"log.retention.ms": false, "ssl.cipher.suites": false,
+	} {
+		if Refused(key) != refused {
+			t.Errorf("Refused(%q) = %v, want %v", key, !refused, refused)
+		}
+	}
 	in := example()
-	in.UserConfig = map[string]v1beta1.ConfigValue{"listeners": "PLAINTEXT://:9092", "log.retention.ms": "1"}
-	if _, err := Render(in); err == nil || !strings.Contains(err.Error(), "spec.kafka.config.listeners is set by the operator") {
-		t.Fatalf("Render with an owned key: %v", err)
+	in.UserConfig = map[string]v1beta1.ConfigValue{"ssl.client.auth": "none", "log.retention.ms": "1"}
+	if _, err := Render(in); err == nil || !strings.Contains(err.Error(), "spec.kafka.config.ssl.client.auth is set by the operator") {
+		t.Fatalf("Render with a refused key: %v", err)
+	}
+	// Another owned key is left out, with the user's other keys applied.
+	in.UserConfig = map[string]v1beta1.ConfigValue{"listeners": "PLAINTEXT://:9092", "broker.rack": "x", "log.retention.ms": "1"}
+	props, err := Render(in)
+	if err != nil {
+		t.Fatalf("Render with an ignored key: %v", err)
+	}
+	if strings.Contains(props, "PLAINTEXT://:9092") || strings.Contains(props, "broker.rack=x") || !strings.Contains(props, "log.retention.ms=1") {
+		t.Errorf("ignored keys applied, or the user's key lost:\n%s", props)
+	}
+	if got := Ignored(in.UserConfig); strings.Join(got, ",") != "broker.rack,listeners" {
+		t.Errorf("Ignored = %v", got)
+	}
+	if static, dynamic := SplitDynamic(map[string]v1beta1.ConfigValue{"listener.name.x.max.connections": "5", "min.insync.replicas": "2"}); len(static) != 0 || len(dynamic) != 1 {
+		t.Errorf("SplitDynamic kept an ignored key: %v %v", static, dynamic)
 	}
 }
 

@@ -25,7 +25,7 @@ const (
 )
 
 // withMetrics adds the exporter to a pod when the Kafka asks for metrics.
-func withMetrics(k *v1beta1.Kafka, spec *corev1.PodSpec, m *Metrics) {
+func withMetrics(k *v1beta1.Kafka, n Node, spec *corev1.PodSpec, m *Metrics) {
 	mc := k.Spec.Kafka.MetricsConfig
 	if mc == nil || m == nil {
 		return
@@ -37,12 +37,30 @@ func withMetrics(k *v1beta1.Kafka, spec *corev1.PodSpec, m *Metrics) {
 			LocalObjectReference: corev1.LocalObjectReference{Name: ref.Name},
 			Items:                []corev1.KeyToPath{{Key: ref.Key, Path: "config.yml"}}}}})
 	c := &spec.Containers[0]
-	spec.InitContainers = append(spec.InitContainers, corev1.Container{
+	init := corev1.Container{
 		Name: "jmx-exporter", Image: m.Image, Command: []string{"cp", m.JarPath, metricsAgentJar},
 		VolumeMounts:    []corev1.VolumeMount{{Name: "jmx-exporter", MountPath: metricsAgentDir}},
 		SecurityContext: c.SecurityContext.DeepCopy(),
 		Resources:       corev1.ResourceRequirements{},
-	})
+	}
+	// template.initContainer (the Kafka's, then the pool's) customises it.
+	var tpls []*v1beta1.ContainerTemplate
+	if t := k.Spec.Kafka.Template; t != nil {
+		tpls = append(tpls, t.InitContainer)
+	}
+	if t := n.PoolSpec.Spec.Template; t != nil {
+		tpls = append(tpls, t.InitContainer)
+	}
+	for _, t := range tpls {
+		if t == nil {
+			continue
+		}
+		init.Env = mergeEnv(init.Env, t.Env)
+		if t.SecurityContext != nil {
+			init.SecurityContext = t.SecurityContext.DeepCopy()
+		}
+	}
+	spec.InitContainers = append(spec.InitContainers, init)
 	c.VolumeMounts = append(c.VolumeMounts,
 		corev1.VolumeMount{Name: "jmx-exporter", MountPath: metricsAgentDir, ReadOnly: true},
 		corev1.VolumeMount{Name: "metrics-config", MountPath: metricsConfigDir, ReadOnly: true})

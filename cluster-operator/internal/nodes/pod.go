@@ -83,7 +83,7 @@ func Pod(k *v1beta1.Kafka, n Node, o PodOptions) *corev1.Pod {
 		Volumes:    volumes,
 		Containers: []corev1.Container{container(k, n, o, mounts)},
 	}
-	withMetrics(k, &spec, o.Metrics)
+	withMetrics(k, n, &spec, o.Metrics)
 	applyPodTemplate(&spec, tpl)
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: k.Namespace, Labels: labels, Annotations: annotations,
@@ -107,7 +107,7 @@ func container(k *v1beta1.Kafka, n Node, o PodOptions, mounts []corev1.VolumeMou
 			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 		},
 	}
-	if r := n.PoolSpec.Spec.Resources; r != nil {
+	if r := resources(k, n); r != nil {
 		c.Resources = *r.DeepCopy()
 	}
 	// Ready once the node accepts connections on its operator listener: the replication listener
@@ -122,8 +122,8 @@ func container(k *v1beta1.Kafka, n Node, o PodOptions, mounts []corev1.VolumeMou
 	probe := corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(port)}}
 	c.StartupProbe = &corev1.Probe{ProbeHandler: probe, PeriodSeconds: 5, TimeoutSeconds: 5,
 		FailureThreshold: int32(StartupTimeout / (5 * time.Second))}
-	c.ReadinessProbe = &corev1.Probe{ProbeHandler: probe, PeriodSeconds: 10, TimeoutSeconds: 5}
-	c.LivenessProbe = &corev1.Probe{ProbeHandler: probe, PeriodSeconds: 10, TimeoutSeconds: 5, FailureThreshold: 6}
+	c.ReadinessProbe = withProbe(&corev1.Probe{ProbeHandler: probe, PeriodSeconds: 10, TimeoutSeconds: 5}, k.Spec.Kafka.ReadinessProbe)
+	c.LivenessProbe = withProbe(&corev1.Probe{ProbeHandler: probe, PeriodSeconds: 10, TimeoutSeconds: 5, FailureThreshold: 6}, k.Spec.Kafka.LivenessProbe)
 	for _, tpl := range []*v1beta1.ContainerTemplate{templateContainer(k.Spec.Kafka.Template), poolContainer(n.PoolSpec)} {
 		if tpl == nil {
 			continue
@@ -207,10 +207,10 @@ func env(k *v1beta1.Kafka, n Node) []corev1.EnvVar {
 			break
 		}
 	}
-	if heap := defaultHeap(n); heap != "" {
+	if heap := defaultHeap(k, n); heap != "" {
 		e = append(e, corev1.EnvVar{Name: "KAFKA_HEAP_OPTS", Value: heap})
 	}
-	if j := n.PoolSpec.Spec.JvmOptions; j != nil {
+	if j := jvmOptions(k, n); j != nil {
 		var heap []string
 		if j.Xms != "" {
 			heap = append(heap, "-Xms"+j.Xms)
@@ -218,7 +218,7 @@ func env(k *v1beta1.Kafka, n Node) []corev1.EnvVar {
 		if j.Xmx != "" {
 			heap = append(heap, "-Xmx"+j.Xmx)
 		}
-		if len(heap) > 0 && (j.Xmx != "" || defaultHeap(n) == "") {
+		if len(heap) > 0 && (j.Xmx != "" || defaultHeap(k, n) == "") {
 			e = append(e, corev1.EnvVar{Name: "KAFKA_HEAP_OPTS", Value: strings.Join(heap, " ")})
 		}
 		var opts []string
@@ -241,11 +241,12 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // half of it (at most 6 GiB), the rest left to the page cache Kafka relies on and to off-heap
 // memory. Kafka's scripts would otherwise start with a fixed 1 GiB heap, more than a small
 // container holds. Nothing without a limit.
-func defaultHeap(n Node) string {
-	if j := n.PoolSpec.Spec.JvmOptions; j != nil && j.Xmx != "" {
+func defaultHeap(k *v1beta1.Kafka, n Node) string {
+	j := jvmOptions(k, n)
+	if j != nil && j.Xmx != "" {
 		return ""
 	}
-	r := n.PoolSpec.Spec.Resources
+	r := resources(k, n)
 	if r == nil {
 		return ""
 	}
@@ -255,10 +256,45 @@ func defaultHeap(n Node) string {
 	}
 	mib := min(limit.Value()/2/(1<<20), 6<<10)
 	xms := ""
-	if j := n.PoolSpec.Spec.JvmOptions; j != nil && j.Xms != "" {
+	if j != nil && j.Xms != "" {
 		xms = "-Xms" + j.Xms + " "
 	}
 	return xms + "-Xmx" + strconv.FormatInt(mib, 10) + "m"
+}
+
+// resources of a node's Kafka container: its pool's, else the Kafka's (spec.kafka.resources), as
+// Strimzi takes a pool's settings over the Kafka's.
+func resources(k *v1beta1.Kafka, n Node) *corev1.ResourceRequirements {
+	if r := n.PoolSpec.Spec.Resources; r != nil {
+		return r
+	}
+	return k.Spec.Kafka.Resources
+}
+
+// jvmOptions of a node: its pool's, else the Kafka's, whole (not merged key by key).
+func jvmOptions(k *v1beta1.Kafka, n Node) *v1beta1.JvmOptions {
+	if j := n.PoolSpec.Spec.JvmOptions; j != nil {
+		return j
+	}
+	return k.Spec.Kafka.JvmOptions
+}
+
+// withProbe sets the timings a Kafka's probe settings give; the check itself stays the
+// operator's (a TCP connection to the node's operator listener).
+func withProbe(p *corev1.Probe, s *v1beta1.Probe) *corev1.Probe {
+	if s == nil {
+		return p
+	}
+	for _, f := range []struct {
+		dst *int32
+		src *int32
+	}{{&p.InitialDelaySeconds, s.InitialDelaySeconds}, {&p.TimeoutSeconds, s.TimeoutSeconds},
+		{&p.PeriodSeconds, s.PeriodSeconds}, {&p.SuccessThreshold, s.SuccessThreshold}, {&p.FailureThreshold, s.FailureThreshold}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	return p
 }
 
 func xxOption(key, value string) string {

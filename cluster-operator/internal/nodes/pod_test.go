@@ -9,10 +9,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkaconfig"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/logging"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
 
@@ -142,8 +144,88 @@ func TestStartScriptLogsToConsole(t *testing.T) {
 			t.Errorf("start script lacks %s", want)
 		}
 	}
-	cm := ConfigMap(testKafka(), testNode(testPool(), true), "", "id", "")
+	cm := ConfigMap(testKafka(), testNode(testPool(), true), "", "id", "", logging.Default())
 	if !strings.Contains(cm.Data["log4j2.properties"], "appender.stdout.type = Console") || strings.Contains(cm.Data["log4j2.properties"], "RollingFile") {
 		t.Errorf("log4j2 configuration is not console-only:\n%s", cm.Data["log4j2.properties"])
+	}
+}
+
+// spec.kafka.resources, jvmOptions and probe timings apply to pools that set none; a pool's own
+// resources and jvmOptions win whole.
+func TestKafkaLevelResourcesJvmOptionsAndProbes(t *testing.T) {
+	k := testKafka()
+	k.Spec.Kafka.Resources = &corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("2Gi")}}
+	k.Spec.Kafka.JvmOptions = &v1beta1.JvmOptions{JavaSystemProperties: []v1beta1.SystemProperty{{Name: "from", Value: "kafka"}}}
+	k.Spec.Kafka.LivenessProbe = &v1beta1.Probe{InitialDelaySeconds: ptr.To[int32](15), FailureThreshold: ptr.To[int32](9)}
+	k.Spec.Kafka.ReadinessProbe = &v1beta1.Probe{PeriodSeconds: ptr.To[int32](3)}
+	envOf := func(c corev1.Container, name string) string {
+		for _, e := range c.Env {
+			if e.Name == name {
+				return e.Value
+			}
+		}
+		return ""
+	}
+	c := Pod(k, testNode(testPool(), true), PodOptions{}).Spec.Containers[0]
+	if got := c.Resources.Limits.Memory().String(); got != "2Gi" {
+		t.Errorf("memory limit = %s, want the Kafka's 2Gi", got)
+	}
+	if got := envOf(c, "KAFKA_HEAP_OPTS"); got != "-Xmx1024m" {
+		t.Errorf("KAFKA_HEAP_OPTS = %q, want the default heap from the Kafka's limit", got)
+	}
+	if got := envOf(c, "KAFKA_OPTS"); got != "-Dfrom=kafka" {
+		t.Errorf("KAFKA_OPTS = %q, want the Kafka's jvmOptions", got)
+	}
+	if p := c.LivenessProbe; p.InitialDelaySeconds != 15 || p.FailureThreshold != 9 || p.PeriodSeconds != 10 || p.TCPSocket == nil {
+		t.Errorf("liveness probe %+v: want the Kafka's delay and threshold over the operator's check", p)
+	}
+	if p := c.ReadinessProbe; p.PeriodSeconds != 3 || p.TimeoutSeconds != 5 {
+		t.Errorf("readiness probe %+v", p)
+	}
+
+	pool := testPool()
+	pool.Spec.Resources = &corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("4Gi")}}
+	pool.Spec.JvmOptions = &v1beta1.JvmOptions{Xmx: "3g"}
+	c = Pod(k, testNode(pool, true), PodOptions{}).Spec.Containers[0]
+	if got := c.Resources.Limits.Memory().String(); got != "4Gi" {
+		t.Errorf("memory limit = %s, want the pool's 4Gi", got)
+	}
+	if heap, opts := envOf(c, "KAFKA_HEAP_OPTS"), envOf(c, "KAFKA_OPTS"); heap != "-Xmx3g" || opts != "" {
+		t.Errorf("heap %q, opts %q: want the pool's jvmOptions whole", heap, opts)
+	}
+}
+
+// template.persistentVolumeClaim labels and annotates the claims (the pool's over the Kafka's),
+// and template.initContainer the metrics init container; neither can take the operator's labels.
+func TestClaimAndInitContainerTemplates(t *testing.T) {
+	k := testKafka()
+	k.Spec.Kafka.Template = &v1beta1.KafkaClusterTemplate{
+		PersistentVolumeClaim: &v1beta1.ResourceTemplate{Metadata: &v1beta1.MetadataTemplate{
+			Labels: map[string]string{"team": "kafka", "tier": "cluster", v1beta1.LabelCluster: "other"}, Annotations: map[string]string{"backup": "daily"}}},
+		InitContainer: &v1beta1.ContainerTemplate{Env: []corev1.EnvVar{{Name: "HTTPS_PROXY", Value: "http://proxy:3128"}}},
+	}
+	k.Spec.Kafka.MetricsConfig = &v1beta1.MetricsConfig{Type: "jmxPrometheusExporter",
+		ValueFrom: v1beta1.MetricsConfigSource{ConfigMapKeyRef: v1beta1.ConfigMapKeySelector{Name: "m", Key: "k"}}}
+	pool := testPool()
+	pool.Spec.Storage = v1beta1.Storage{Type: v1beta1.StoragePersistentClaim, Size: "1Gi"}
+	pool.Spec.Template = &v1beta1.KafkaNodePoolTemplate{
+		PersistentVolumeClaim: &v1beta1.ResourceTemplate{Metadata: &v1beta1.MetadataTemplate{Labels: map[string]string{"tier": "pool"}}},
+		InitContainer:         &v1beta1.ContainerTemplate{SecurityContext: &corev1.SecurityContext{RunAsNonRoot: ptr.To(true)}},
+	}
+	claims, err := Claims(k, testNode(pool, true))
+	if err != nil || len(claims) != 1 {
+		t.Fatalf("claims %v, %v", claims, err)
+	}
+	c := claims[0]
+	if c.Labels["team"] != "kafka" || c.Labels["tier"] != "pool" || c.Labels[v1beta1.LabelCluster] != "c" || c.Annotations["backup"] != "daily" {
+		t.Errorf("claim labels %v annotations %v", c.Labels, c.Annotations)
+	}
+	spec := Pod(k, testNode(pool, true), PodOptions{Metrics: &Metrics{Image: "exporter", JarPath: "/agent.jar"}}).Spec
+	if len(spec.InitContainers) != 1 {
+		t.Fatalf("init containers %v", spec.InitContainers)
+	}
+	ic := spec.InitContainers[0]
+	if len(ic.Env) != 1 || ic.Env[0].Value != "http://proxy:3128" || ic.SecurityContext.ReadOnlyRootFilesystem != nil {
+		t.Errorf("init container env %v security context %+v: want the templates'", ic.Env, ic.SecurityContext)
 	}
 }

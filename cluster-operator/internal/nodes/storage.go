@@ -56,8 +56,9 @@ func Claims(k *v1beta1.Kafka, n Node) ([]*corev1.PersistentVolumeClaim, error) {
 		if err != nil {
 			return nil, fmt.Errorf("pool %s: storage size %q: %w", n.Pool, d.Size, err)
 		}
+		labels, annotations := claimMetadata(k, n)
 		pvc := &corev1.PersistentVolumeClaim{
-			ObjectMeta: metav1.ObjectMeta{Name: d.Claim, Namespace: k.Namespace, Labels: Labels(k.Name, n)},
+			ObjectMeta: metav1.ObjectMeta{Name: d.Claim, Namespace: k.Namespace, Labels: labels, Annotations: annotations},
 			Spec: corev1.PersistentVolumeClaimSpec{
 				AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 				Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}},
@@ -75,4 +76,26 @@ func Claims(k *v1beta1.Kafka, n Node) ([]*corev1.PersistentVolumeClaim, error) {
 		out = append(out, pvc)
 	}
 	return out, nil
+}
+
+// claimMetadata are a node's PVC labels and annotations: the Kafka's
+// template.persistentVolumeClaim, then its pool's, key by key; the operator's labels win.
+func claimMetadata(k *v1beta1.Kafka, n Node) (labels, annotations map[string]string) {
+	var tpls []*v1beta1.ResourceTemplate
+	if t := k.Spec.Kafka.Template; t != nil {
+		tpls = append(tpls, t.PersistentVolumeClaim)
+	}
+	if t := n.PoolSpec.Spec.Template; t != nil {
+		tpls = append(tpls, t.PersistentVolumeClaim)
+	}
+	labels = map[string]string{}
+	for _, t := range tpls {
+		if t != nil && t.Metadata != nil {
+			labels = merged(labels, t.Metadata.Labels)
+			if len(t.Metadata.Annotations) > 0 {
+				annotations = merged(annotations, t.Metadata.Annotations)
+			}
+		}
+	}
+	return merged(labels, Labels(k.Name, n)), annotations
 }

@@ -68,6 +68,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &kafkaplanev1beta1.KafkaClusterSpecApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("KafkaClusterTemplate"):
 		return &kafkaplanev1beta1.KafkaClusterTemplateApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("KafkaExporterSpec"):
+		return &kafkaplanev1beta1.KafkaExporterSpecApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("KafkaNodePool"):
 		return &kafkaplanev1beta1.KafkaNodePoolApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("KafkaNodePoolSpec"):
@@ -130,6 +132,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &kafkaplanev1beta1.PodDisruptionBudgetTemplateApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("PodTemplate"):
 		return &kafkaplanev1beta1.PodTemplateApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("Probe"):
+		return &kafkaplanev1beta1.ProbeApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("Rack"):
 		return &kafkaplanev1beta1.RackApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ReplicasChangeStatus"):

@@ -96,13 +96,13 @@ func (r *Reconciler) tls(ctx context.Context, ku *v1beta1.KafkaUser, cached *cre
 		why = credentials.TLSDue(cached.Issued, ca, validity, renewal, r.now())
 	}
 	if why == "" {
-		return credential{secret: ku.Name, renewAt: credentials.RenewAt(cached.Issued, renewal)}, nil
+		return credential{secret: r.secretName(ku), renewAt: credentials.RenewAt(cached.Issued, renewal)}, nil
 	}
 	if !ca.Trusted() {
 		// The clients CA key was replaced and some broker does not trust the new key yet: a
 		// certificate from it would be refused. The one the user has stays until they all do.
 		if cached != nil && cached.Intact {
-			return credential{secret: ku.Name, renewAt: r.now().Add(trustPoll)}, nil
+			return credential{secret: r.secretName(ku), renewAt: r.now().Add(trustPoll)}, nil
 		}
 		return credential{}, &waitError{msg: fmt.Sprintf("waiting for every Kafka node to trust the new clients CA key (generation %d) before issuing a certificate from it (%s)",
 			ca.KeyGeneration, why)}
@@ -114,7 +114,7 @@ func (r *Reconciler) tls(ctx context.Context, ku *v1beta1.KafkaUser, cached *cre
 	if err := r.writeSecret(ctx, ku, cached, data, ann); err != nil {
 		return credential{}, err
 	}
-	return credential{secret: ku.Name, renewAt: credentials.RenewAt(credentials.ParseIssued(ann), renewal),
+	return credential{secret: r.secretName(ku), renewAt: credentials.RenewAt(credentials.ParseIssued(ann), renewal),
 		change: fmt.Sprintf("issued a certificate valid until %s (%s)", ann[credentials.AnnotationNotAfter], why)}, nil
 }
 
@@ -143,7 +143,7 @@ func (r *Reconciler) scramSecret(ctx context.Context, ku *v1beta1.KafkaUser, cac
 		why = "the password source changed"
 	}
 	if why == "" {
-		return credential{secret: ku.Name, scram: true, digest: cached.Digest}, nil
+		return credential{secret: r.secretName(ku), scram: true, digest: cached.Digest}, nil
 	}
 	var password string
 	if ref != nil {
@@ -178,7 +178,7 @@ func (r *Reconciler) scramSecret(ctx context.Context, ku *v1beta1.KafkaUser, cac
 	if err := r.writeSecret(ctx, ku, cached, data, ann); err != nil {
 		return credential{}, err
 	}
-	return credential{secret: ku.Name, scram: true, digest: ann[credentials.AnnotationDigest], password: password,
+	return credential{secret: r.secretName(ku), scram: true, digest: ann[credentials.AnnotationDigest], password: password,
 		change: fmt.Sprintf("wrote the password Secret (%s)", why)}, nil
 }
 
@@ -202,12 +202,13 @@ const trustPoll = 30 * time.Second
 // readPassword reads the SCRAM password from the user's Secret, checking it is the data whose
 // digest the cache showed.
 func (r *Reconciler) readPassword(ctx context.Context, ku *v1beta1.KafkaUser, digest string) (string, error) {
-	s, err := r.Kube.CoreV1().Secrets(ku.Namespace).Get(ctx, ku.Name, metav1.GetOptions{})
+	name := r.secretName(ku)
+	s, err := r.Kube.CoreV1().Secrets(ku.Namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return "", fmt.Errorf("reading the password of %s/%s: %w", ku.Namespace, ku.Name, err)
 	}
 	if credentials.Digest(s.Data) != digest {
-		return "", fmt.Errorf("the Secret %s/%s changed while being read; retrying", ku.Namespace, ku.Name)
+		return "", fmt.Errorf("the Secret %s/%s changed while being read; retrying", ku.Namespace, name)
 	}
 	return string(s.Data[credentials.KeyPassword]), nil
 }
@@ -217,7 +218,7 @@ func (r *Reconciler) readPassword(ctx context.Context, ku *v1beta1.KafkaUser, di
 // (and issue a certificate) again.
 func (r *Reconciler) cachedSecret(ku *v1beta1.KafkaUser) *credentials.Cached {
 	var cached *credentials.Cached
-	if obj, ok, _ := r.Secrets.GetByKey(ku.Namespace, ku.Name); ok {
+	if obj, ok, _ := r.Secrets.GetByKey(ku.Namespace, r.secretName(ku)); ok {
 		cached = obj.(*credentials.Cached)
 	}
 	v, ok := r.written.Load(ku.UID)
@@ -259,6 +260,34 @@ type writtenSecret struct {
 // (a watch that relisted past our version never delivers it).
 const pendingFor = 30 * time.Second
 
+// secretName is the name of the user's Secret: the operator's --secret-prefix (the Kafka's
+// entityOperator.userOperator.secretPrefix) and the user's name.
+func (r *Reconciler) secretName(ku *v1beta1.KafkaUser) string { return r.Opts.SecretPrefix + ku.Name }
+
+// deleteRenamedSecret deletes the Secret the user had under an earlier secret prefix (named by
+// its status) once the one under the current prefix is written: only a Secret this operator
+// made for this very user (its controller reference), read from the API server, with its UID
+// as a precondition; anything else of that name is left alone.
+func (r *Reconciler) deleteRenamedSecret(ctx context.Context, ku *v1beta1.KafkaUser, name string) error {
+	s, err := r.Kube.CoreV1().Secrets(ku.Namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading the user's earlier Secret %s/%s: %w", ku.Namespace, name, err)
+	}
+	if ref := metav1.GetControllerOf(s); !madeFor(s, ku) || ref == nil || ref.UID != ku.UID {
+		return nil
+	}
+	uid := s.UID
+	err = r.Kube.CoreV1().Secrets(ku.Namespace).Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("deleting the user's earlier Secret %s/%s: %w", ku.Namespace, name, err)
+	}
+	klog.FromContext(ctx).Info("Deleted the Secret of the earlier secret prefix", "secret", name)
+	return nil
+}
+
 // remember records a Secret just written.
 func (r *Reconciler) remember(ku *v1beta1.KafkaUser, s *corev1.Secret) {
 	r.written.Store(ku.UID, writtenSecret{secret: credentials.Cache(s), at: r.now()})
@@ -287,9 +316,10 @@ func (r *Reconciler) writeSecret(ctx context.Context, ku *v1beta1.KafkaUser, cac
 	maps.Copy(annotations, ann)
 	ref := ownership.ControllerRef(ku, v1beta1.KindKafkaUser)
 	secrets := r.Kube.CoreV1().Secrets(ku.Namespace)
+	name := r.secretName(ku)
 	if cached == nil {
 		s := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: ku.Name, Namespace: ku.Namespace, Labels: labels, Annotations: annotations,
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ku.Namespace, Labels: labels, Annotations: annotations,
 				OwnerReferences: []metav1.OwnerReference{ref}},
 			Type: corev1.SecretTypeOpaque,
 			Data: data,
@@ -301,15 +331,15 @@ func (r *Reconciler) writeSecret(ctx context.Context, ku *v1beta1.KafkaUser, cac
 			return nil
 		}
 		if !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("creating the Secret %s/%s: %w", ku.Namespace, ku.Name, err)
+			return fmt.Errorf("creating the Secret %s/%s: %w", ku.Namespace, name, err)
 		}
-		existing, err := secrets.Get(ctx, ku.Name, metav1.GetOptions{})
+		existing, err := secrets.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
-			return fmt.Errorf("reading the Secret %s/%s: %w", ku.Namespace, ku.Name, err)
+			return fmt.Errorf("reading the Secret %s/%s: %w", ku.Namespace, name, err)
 		}
 		if !madeFor(existing, ku) {
 			return &invalidError{reason: v1beta1.ReasonResourceConflict,
-				msg: fmt.Sprintf("a Secret %s/%s exists that the user operator did not make; it is left alone (rename or delete it)", ku.Namespace, ku.Name)}
+				msg: fmt.Sprintf("a Secret %s/%s exists that the user operator did not make; it is left alone (rename or delete it)", ku.Namespace, name)}
 		}
 	}
 	meta := map[string]any{"labels": labels, "ownerReferences": []metav1.OwnerReference{ref}}
@@ -332,9 +362,9 @@ func (r *Reconciler) writeSecret(ctx context.Context, ku *v1beta1.KafkaUser, cac
 	if err != nil {
 		return fmt.Errorf("encoding the Secret patch: %w", err)
 	}
-	out, err := secrets.Patch(ctx, ku.Name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: r.Opts.FieldManager})
+	out, err := secrets.Patch(ctx, name, types.MergePatchType, body, metav1.PatchOptions{FieldManager: r.Opts.FieldManager})
 	if err != nil {
-		return fmt.Errorf("patching the Secret %s/%s: %w", ku.Namespace, ku.Name, err)
+		return fmt.Errorf("patching the Secret %s/%s: %w", ku.Namespace, name, err)
 	}
 	r.remember(ku, out)
 	klog.FromContext(ctx).V(2).Info("Patched the user Secret")

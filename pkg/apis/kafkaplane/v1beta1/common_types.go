@@ -9,6 +9,11 @@ import (
 const (
 	// ConditionReady is True when the resource's desired state is in effect.
 	ConditionReady = "Ready"
+	// ConditionWarning is True while part of the spec is ignored (reason says which kind); the
+	// rest is in effect and Ready can be True.
+	ConditionWarning = "Warning"
+	// ReasonIgnoredConfig: spec.kafka.config sets keys the operator owns; they are left out.
+	ReasonIgnoredConfig = "IgnoredConfig"
 
 	ReasonReady                = "Ready"
 	ReasonReconciling          = "Reconciling"

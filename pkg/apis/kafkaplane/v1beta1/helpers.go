@@ -1,6 +1,7 @@
 package v1beta1
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -37,4 +38,12 @@ func (a *KafkaAuthorization) SuperUserPrincipals() []string {
 		out = append(out, u)
 	}
 	return out
+}
+
+// AllOperations are the rule's operations, from operations or the singular operation.
+func (r ACLRule) AllOperations() []ACLOperation {
+	if r.Operation != "" && !slices.Contains(r.Operations, r.Operation) {
+		return append(slices.Clip(r.Operations), r.Operation)
+	}
+	return r.Operations
 }

@@ -59,6 +59,35 @@ type KafkaSpec struct {
 	// ClientsCa configures the CA that signs the KafkaUsers' certificates.
 	// +optional
 	ClientsCa *CertificateAuthority `json:"clientsCa,omitempty"`
+	// KafkaExporter turns on consumer-lag metrics (Strimzi's Kafka Exporter's job): the topic
+	// operator, which holds a connection to the cluster already, serves them on its /metrics
+	// with Kafka Exporter's metric names. It needs entityOperator.topicOperator.
+	// +optional
+	KafkaExporter *KafkaExporterSpec `json:"kafkaExporter,omitempty"`
+}
+
+// KafkaExporterSpec selects the consumer groups and topics whose lag is exported.
+// +kubebuilder:validation:XValidation:rule="!has(self.groupRegex) || size(self.groupRegex) > 0",message="groupRegex must not be empty (omit it for every group)"
+type KafkaExporterSpec struct {
+	// GroupRegex selects the consumer groups (a whole-name match, RE2 syntax); every group when
+	// omitted.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	GroupRegex string `json:"groupRegex,omitempty"`
+	// TopicRegex selects the topics (a whole-name match, RE2 syntax); every topic when omitted.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	TopicRegex string `json:"topicRegex,omitempty"`
+	// IntervalSeconds is how often the lag is read from Kafka (scrapes serve the last read).
+	// +kubebuilder:validation:Minimum=5
+	// +kubebuilder:validation:Maximum=3600
+	// +optional
+	IntervalSeconds *int32 `json:"intervalSeconds,omitempty"`
+	// MaxPartitions bounds the partitions exported, group by group; groups past it are skipped
+	// and counted in kafkaplane_lag_skipped_groups.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	MaxPartitions *int32 `json:"maxPartitions,omitempty"`
 }
 
 // KafkaClusterSpec configures the Kafka nodes of a cluster.
@@ -90,7 +119,10 @@ type KafkaClusterSpec struct {
 	// +optional
 	Authorization *KafkaAuthorization `json:"authorization,omitempty"`
 	// Config is broker and controller configuration (server.properties keys). Keys the operator
-	// owns (listeners, security, node identity, log dirs) are rejected with a condition.
+	// owns (listeners, node identity, quorum, log dirs) are ignored, reported in a Warning
+	// condition and an Event; owned security keys (ssl.*, sasl.*, security.*, authorizer.*,
+	// super.users, principal.builder.class), which ignoring would leave access wider than asked,
+	// refuse the Kafka (Ready=False, InvalidSpec) until removed.
 	// +optional
 	// +kubebuilder:validation:MaxProperties=1000
 	Config map[string]ConfigValue `json:"config,omitempty"`
@@ -106,6 +138,44 @@ type KafkaClusterSpec struct {
 	// Logging of the Kafka nodes.
 	// +optional
 	Logging *Logging `json:"logging,omitempty"`
+	// Resources of the Kafka containers of pools that set none.
+	// +optional
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+	// JvmOptions of the nodes of pools that set none (a pool's jvmOptions replace these whole).
+	// +optional
+	JvmOptions *JvmOptions `json:"jvmOptions,omitempty"`
+	// LivenessProbe timings of the Kafka containers; the check stays a connection to the node's
+	// operator listener.
+	// +kubebuilder:validation:XValidation:rule="!has(self.successThreshold) || self.successThreshold == 1",message="a liveness probe's successThreshold must be 1"
+	// +optional
+	LivenessProbe *Probe `json:"livenessProbe,omitempty"`
+	// ReadinessProbe timings of the Kafka containers.
+	// +optional
+	ReadinessProbe *Probe `json:"readinessProbe,omitempty"`
+}
+
+// Probe sets the timings of a container's probe.
+type Probe struct {
+	// InitialDelaySeconds before the first check.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	InitialDelaySeconds *int32 `json:"initialDelaySeconds,omitempty"`
+	// TimeoutSeconds of one check.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	TimeoutSeconds *int32 `json:"timeoutSeconds,omitempty"`
+	// PeriodSeconds between checks.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	PeriodSeconds *int32 `json:"periodSeconds,omitempty"`
+	// SuccessThreshold: consecutive successes that count as success.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	SuccessThreshold *int32 `json:"successThreshold,omitempty"`
+	// FailureThreshold: consecutive failures that count as failure.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	FailureThreshold *int32 `json:"failureThreshold,omitempty"`
 }
 
 // ListenerType says how clients reach a listener.
@@ -326,7 +396,8 @@ type KafkaClusterTemplate struct {
 	// KafkaContainer template.
 	// +optional
 	KafkaContainer *ContainerTemplate `json:"kafkaContainer,omitempty"`
-	// InitContainer template (the container that reads the node's rack label).
+	// InitContainer template: the init container that copies the JMX exporter's agent when
+	// metricsConfig is set (the nodes have no other; rack labels come through the downward API).
 	// +optional
 	InitContainer *ContainerTemplate `json:"initContainer,omitempty"`
 	// ServiceAccount template.
@@ -413,7 +484,10 @@ type EntityTopicOperatorSpec struct {
 // EntityUserOperatorSpec configures a user operator.
 type EntityUserOperatorSpec struct {
 	EntityOperatorCommon `json:",inline"`
-	// SecretPrefix is prepended to the names of the users' Secrets.
+	// SecretPrefix is prepended to the names of the users' Secrets (<prefix><user>). A user's
+	// Secret made under an earlier prefix is deleted once the one under the new prefix is written.
+	// +kubebuilder:validation:Pattern=`^[a-z0-9][-a-z0-9.]*$`
+	// +kubebuilder:validation:MaxLength=100
 	// +optional
 	SecretPrefix string `json:"secretPrefix,omitempty"`
 }

@@ -1,7 +1,6 @@
 package v1beta1
 
 import (
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -137,10 +136,11 @@ type ACLOperation string
 
 // ACLRule is one ACL of a user.
 //
-// +kubebuilder:validation:XValidation:rule="self.resource.type != 'topic' || self.operations.all(o, o in ['Read','Write','Create','Delete','Alter','Describe','AlterConfigs','DescribeConfigs','All'])",message="topic ACLs take Read, Write, Create, Delete, Alter, Describe, AlterConfigs, DescribeConfigs or All"
-// +kubebuilder:validation:XValidation:rule="self.resource.type != 'group' || self.operations.all(o, o in ['Read','Delete','Describe','All'])",message="group ACLs take Read, Delete, Describe or All"
-// +kubebuilder:validation:XValidation:rule="self.resource.type != 'cluster' || self.operations.all(o, o in ['Create','ClusterAction','DescribeConfigs','AlterConfigs','IdempotentWrite','Alter','Describe','All'])",message="cluster ACLs take Create, ClusterAction, DescribeConfigs, AlterConfigs, IdempotentWrite, Alter, Describe or All"
-// +kubebuilder:validation:XValidation:rule="self.resource.type != 'transactionalId' || self.operations.all(o, o in ['Describe','Write','All'])",message="transactionalId ACLs take Describe, Write or All"
+// +kubebuilder:validation:XValidation:rule="has(self.operations) != has(self.operation)",message="an ACL rule takes operations (a list) or operation (one, Strimzi's older form), not both"
+// +kubebuilder:validation:XValidation:rule="self.resource.type != 'topic' || ((!has(self.operations) || self.operations.all(o, o in ['Read','Write','Create','Delete','Alter','Describe','AlterConfigs','DescribeConfigs','All'])) && (!has(self.operation) || self.operation in ['Read','Write','Create','Delete','Alter','Describe','AlterConfigs','DescribeConfigs','All']))",message="topic ACLs take Read, Write, Create, Delete, Alter, Describe, AlterConfigs, DescribeConfigs or All"
+// +kubebuilder:validation:XValidation:rule="self.resource.type != 'group' || ((!has(self.operations) || self.operations.all(o, o in ['Read','Delete','Describe','All'])) && (!has(self.operation) || self.operation in ['Read','Delete','Describe','All']))",message="group ACLs take Read, Delete, Describe or All"
+// +kubebuilder:validation:XValidation:rule="self.resource.type != 'cluster' || ((!has(self.operations) || self.operations.all(o, o in ['Create','ClusterAction','DescribeConfigs','AlterConfigs','IdempotentWrite','Alter','Describe','All'])) && (!has(self.operation) || self.operation in ['Create','ClusterAction','DescribeConfigs','AlterConfigs','IdempotentWrite','Alter','Describe','All']))",message="cluster ACLs take Create, ClusterAction, DescribeConfigs, AlterConfigs, IdempotentWrite, Alter, Describe or All"
+// +kubebuilder:validation:XValidation:rule="self.resource.type != 'transactionalId' || ((!has(self.operations) || self.operations.all(o, o in ['Describe','Write','All'])) && (!has(self.operation) || self.operation in ['Describe','Write','All']))",message="transactionalId ACLs take Describe, Write or All"
 type ACLRule struct {
 	// Type: allow or deny.
 	// +kubebuilder:default=allow
@@ -152,7 +152,12 @@ type ACLRule struct {
 	// +listType=set
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=11
-	Operations []ACLOperation `json:"operations"`
+	// +optional
+	Operations []ACLOperation `json:"operations,omitempty"`
+	// Operation is one operation, the form of Strimzi's v1beta1 and v1beta2 KafkaUsers; use
+	// operations or operation, not both.
+	// +optional
+	Operation ACLOperation `json:"operation,omitempty"`
 	// Host the rule applies to; every host (*) when omitted.
 	// +kubebuilder:default="*"
 	// +optional
@@ -214,9 +219,10 @@ type KafkaUserQuotas struct {
 	// +optional
 	RequestPercentage *int32 `json:"requestPercentage,omitempty"`
 	// ControllerMutationRate is the partition mutations per second allowed (create, delete,
-	// create partitions); a quantity such as 10 or 500m.
+	// create partitions): a number such as 0.5 (Strimzi's form) or a quantity such as 500m.
+	// A value that is neither ends as Ready=False, reason InvalidSpec.
 	// +optional
-	ControllerMutationRate *resource.Quantity `json:"controllerMutationRate,omitempty"`
+	ControllerMutationRate *Rate `json:"controllerMutationRate,omitempty"`
 }
 
 // KafkaUserTemplate customises the user's Secret.

@@ -33,6 +33,9 @@ type ACLRuleApplyConfiguration struct {
 	Resource *ACLResourceApplyConfiguration `json:"resource,omitempty"`
 	// Operations the rule allows or denies.
 	Operations []kafkaplanev1beta1.ACLOperation `json:"operations,omitempty"`
+	// Operation is one operation, the form of Strimzi's v1beta1 and v1beta2 KafkaUsers; use
+	// operations or operation, not both.
+	Operation *kafkaplanev1beta1.ACLOperation `json:"operation,omitempty"`
 	// Host the rule applies to; every host (*) when omitted.
 	Host *string `json:"host,omitempty"`
 }
@@ -66,6 +69,14 @@ func (b *ACLRuleApplyConfiguration) WithOperations(values ...kafkaplanev1beta1.A
 	for i := range values {
 		b.Operations = append(b.Operations, values[i])
 	}
+	return b
+}
+
+// WithOperation sets the Operation field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Operation field is set to the value of the last call.
+func (b *ACLRuleApplyConfiguration) WithOperation(value kafkaplanev1beta1.ACLOperation) *ACLRuleApplyConfiguration {
+	b.Operation = &value
 	return b
 }
 

@@ -28,7 +28,8 @@ import (
 // EntityUserOperatorSpec configures a user operator.
 type EntityUserOperatorSpecApplyConfiguration struct {
 	EntityOperatorCommonApplyConfiguration `json:""`
-	// SecretPrefix is prepended to the names of the users' Secrets.
+	// SecretPrefix is prepended to the names of the users' Secrets (<prefix><user>). A user's
+	// Secret made under an earlier prefix is deleted once the one under the new prefix is written.
 	SecretPrefix *string `json:"secretPrefix,omitempty"`
 }
 

@@ -20,6 +20,7 @@ package v1beta1
 
 import (
 	kafkaplanev1beta1 "github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	v1 "k8s.io/api/core/v1"
 )
 
 // KafkaClusterSpecApplyConfiguration represents a declarative configuration of the KafkaClusterSpec type for use
@@ -43,7 +44,10 @@ type KafkaClusterSpecApplyConfiguration struct {
 	// Authorization of client requests; none when omitted.
 	Authorization *KafkaAuthorizationApplyConfiguration `json:"authorization,omitempty"`
 	// Config is broker and controller configuration (server.properties keys). Keys the operator
-	// owns (listeners, security, node identity, log dirs) are rejected with a condition.
+	// owns (listeners, node identity, quorum, log dirs) are ignored, reported in a Warning
+	// condition and an Event; owned security keys (ssl.*, sasl.*, security.*, authorizer.*,
+	// super.users, principal.builder.class), which ignoring would leave access wider than asked,
+	// refuse the Kafka (Ready=False, InvalidSpec) until removed.
 	Config map[string]kafkaplanev1beta1.ConfigValue `json:"config,omitempty"`
 	// Rack awareness: each broker's broker.rack is the value of this label on its node.
 	Rack *RackApplyConfiguration `json:"rack,omitempty"`
@@ -53,6 +57,15 @@ type KafkaClusterSpecApplyConfiguration struct {
 	MetricsConfig *MetricsConfigApplyConfiguration `json:"metricsConfig,omitempty"`
 	// Logging of the Kafka nodes.
 	Logging *LoggingApplyConfiguration `json:"logging,omitempty"`
+	// Resources of the Kafka containers of pools that set none.
+	Resources *v1.ResourceRequirements `json:"resources,omitempty"`
+	// JvmOptions of the nodes of pools that set none (a pool's jvmOptions replace these whole).
+	JvmOptions *JvmOptionsApplyConfiguration `json:"jvmOptions,omitempty"`
+	// LivenessProbe timings of the Kafka containers; the check stays a connection to the node's
+	// operator listener.
+	LivenessProbe *ProbeApplyConfiguration `json:"livenessProbe,omitempty"`
+	// ReadinessProbe timings of the Kafka containers.
+	ReadinessProbe *ProbeApplyConfiguration `json:"readinessProbe,omitempty"`
 }
 
 // KafkaClusterSpecApplyConfiguration constructs a declarative configuration of the KafkaClusterSpec type for use with
@@ -149,5 +162,37 @@ func (b *KafkaClusterSpecApplyConfiguration) WithMetricsConfig(value *MetricsCon
 // If called multiple times, the Logging field is set to the value of the last call.
 func (b *KafkaClusterSpecApplyConfiguration) WithLogging(value *LoggingApplyConfiguration) *KafkaClusterSpecApplyConfiguration {
 	b.Logging = value
+	return b
+}
+
+// WithResources sets the Resources field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Resources field is set to the value of the last call.
+func (b *KafkaClusterSpecApplyConfiguration) WithResources(value v1.ResourceRequirements) *KafkaClusterSpecApplyConfiguration {
+	b.Resources = &value
+	return b
+}
+
+// WithJvmOptions sets the JvmOptions field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the JvmOptions field is set to the value of the last call.
+func (b *KafkaClusterSpecApplyConfiguration) WithJvmOptions(value *JvmOptionsApplyConfiguration) *KafkaClusterSpecApplyConfiguration {
+	b.JvmOptions = value
+	return b
+}
+
+// WithLivenessProbe sets the LivenessProbe field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the LivenessProbe field is set to the value of the last call.
+func (b *KafkaClusterSpecApplyConfiguration) WithLivenessProbe(value *ProbeApplyConfiguration) *KafkaClusterSpecApplyConfiguration {
+	b.LivenessProbe = value
+	return b
+}
+
+// WithReadinessProbe sets the ReadinessProbe field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ReadinessProbe field is set to the value of the last call.
+func (b *KafkaClusterSpecApplyConfiguration) WithReadinessProbe(value *ProbeApplyConfiguration) *KafkaClusterSpecApplyConfiguration {
+	b.ReadinessProbe = value
 	return b
 }

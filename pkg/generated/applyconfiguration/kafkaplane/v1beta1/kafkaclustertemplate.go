@@ -44,7 +44,8 @@ type KafkaClusterTemplateApplyConfiguration struct {
 	PodDisruptionBudget *PodDisruptionBudgetTemplateApplyConfiguration `json:"podDisruptionBudget,omitempty"`
 	// KafkaContainer template.
 	KafkaContainer *ContainerTemplateApplyConfiguration `json:"kafkaContainer,omitempty"`
-	// InitContainer template (the container that reads the node's rack label).
+	// InitContainer template: the init container that copies the JMX exporter's agent when
+	// metricsConfig is set (the nodes have no other; rack labels come through the downward API).
 	InitContainer *ContainerTemplateApplyConfiguration `json:"initContainer,omitempty"`
 	// ServiceAccount template.
 	ServiceAccount *ResourceTemplateApplyConfiguration `json:"serviceAccount,omitempty"`

@@ -32,6 +32,10 @@ type KafkaSpecApplyConfiguration struct {
 	ClusterCa *CertificateAuthorityApplyConfiguration `json:"clusterCa,omitempty"`
 	// ClientsCa configures the CA that signs the KafkaUsers' certificates.
 	ClientsCa *CertificateAuthorityApplyConfiguration `json:"clientsCa,omitempty"`
+	// KafkaExporter turns on consumer-lag metrics (Strimzi's Kafka Exporter's job): the topic
+	// operator, which holds a connection to the cluster already, serves them on its /metrics
+	// with Kafka Exporter's metric names. It needs entityOperator.topicOperator.
+	KafkaExporter *KafkaExporterSpecApplyConfiguration `json:"kafkaExporter,omitempty"`
 }
 
 // KafkaSpecApplyConfiguration constructs a declarative configuration of the KafkaSpec type for use with
@@ -69,5 +73,13 @@ func (b *KafkaSpecApplyConfiguration) WithClusterCa(value *CertificateAuthorityA
 // If called multiple times, the ClientsCa field is set to the value of the last call.
 func (b *KafkaSpecApplyConfiguration) WithClientsCa(value *CertificateAuthorityApplyConfiguration) *KafkaSpecApplyConfiguration {
 	b.ClientsCa = value
+	return b
+}
+
+// WithKafkaExporter sets the KafkaExporter field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the KafkaExporter field is set to the value of the last call.
+func (b *KafkaSpecApplyConfiguration) WithKafkaExporter(value *KafkaExporterSpecApplyConfiguration) *KafkaSpecApplyConfiguration {
+	b.KafkaExporter = value
 	return b
 }

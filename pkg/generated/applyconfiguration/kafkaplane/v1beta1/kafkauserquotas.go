@@ -19,7 +19,7 @@ limitations under the License.
 package v1beta1
 
 import (
-	resource "k8s.io/apimachinery/pkg/api/resource"
+	kafkaplanev1beta1 "github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
 
 // KafkaUserQuotasApplyConfiguration represents a declarative configuration of the KafkaUserQuotas type for use
@@ -35,8 +35,9 @@ type KafkaUserQuotasApplyConfiguration struct {
 	// take, in percent of one thread.
 	RequestPercentage *int32 `json:"requestPercentage,omitempty"`
 	// ControllerMutationRate is the partition mutations per second allowed (create, delete,
-	// create partitions); a quantity such as 10 or 500m.
-	ControllerMutationRate *resource.Quantity `json:"controllerMutationRate,omitempty"`
+	// create partitions): a number such as 0.5 (Strimzi's form) or a quantity such as 500m.
+	// A value that is neither ends as Ready=False, reason InvalidSpec.
+	ControllerMutationRate *kafkaplanev1beta1.Rate `json:"controllerMutationRate,omitempty"`
 }
 
 // KafkaUserQuotasApplyConfiguration constructs a declarative configuration of the KafkaUserQuotas type for use with
@@ -72,7 +73,7 @@ func (b *KafkaUserQuotasApplyConfiguration) WithRequestPercentage(value int32) *
 // WithControllerMutationRate sets the ControllerMutationRate field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the ControllerMutationRate field is set to the value of the last call.
-func (b *KafkaUserQuotasApplyConfiguration) WithControllerMutationRate(value resource.Quantity) *KafkaUserQuotasApplyConfiguration {
+func (b *KafkaUserQuotasApplyConfiguration) WithControllerMutationRate(value kafkaplanev1beta1.Rate) *KafkaUserQuotasApplyConfiguration {
 	b.ControllerMutationRate = &value
 	return b
 }
