@@ -102,11 +102,13 @@ func Start(ctx context.Context, o Options) (e *Env, err error) {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e = &Env{Cluster: cluster, Config: cluster.Config, Binaries: binaries, Dir: o.Dir, LogDir: o.LogDir,
+	started := &Env{Cluster: cluster, Config: cluster.Config, Binaries: binaries, Dir: o.Dir, LogDir: o.LogDir,
 		cancel: cancel}
+	e = started
 	defer func() {
+		// A failed start returns a nil Env: stop what was started, not the return value.
 		if err != nil {
-			e.Stop()
+			started.Stop()
 		}
 	}()
 	if e.Kube, err = kubernetes.NewForConfig(cluster.Config); err != nil {

@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,6 +19,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kafkaplane/kafkaplane/e2e/env"
+	"github.com/kafkaplane/kafkaplane/e2e/kubelet"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
 
@@ -82,4 +87,51 @@ func TestStopLeavesNoProcesses(t *testing.T) {
 	if len(alive) > 0 {
 		t.Fatalf("processes still alive after Stop: %v", alive)
 	}
+}
+
+// TestFailedStartReturnsItsError: when a part fails after the control plane is up (here the
+// kubelet, whose node name the API server refuses), Start returns that error, not a panic, and
+// stops what it had started. A failed start used to call Stop on its nil result.
+func TestFailedStartReturnsItsError(t *testing.T) {
+	if os.Getenv("KAFKAPLANE_E2E_EXISTING_CLUSTER") == "1" {
+		t.Skip("starts its own environment")
+	}
+	before := controlPlanePids(t)
+	e, err := env.Start(t.Context(), env.Options{Dir: t.TempDir(), NoRealKafka: true,
+		Nodes: []kubelet.NodeSpec{{Name: "Not_A_Node_Name", Zone: "zone-a", Region: "region-1", Address: "127.0.100.1"}}})
+	if err == nil {
+		e.Stop()
+		t.Fatal("Start succeeded with a node name the API server refuses")
+	}
+	if !strings.Contains(err.Error(), "Not_A_Node_Name") {
+		t.Fatalf("the error does not name the node: %v", err)
+	}
+	if left := slices.DeleteFunc(controlPlanePids(t), func(pid int) bool { return slices.Contains(before, pid) }); len(left) > 0 {
+		t.Fatalf("processes left running after the failed start: %v", left)
+	}
+}
+
+// controlPlanePids are the running etcd and kube-* processes of this machine.
+func controlPlanePids(t *testing.T) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, en := range entries {
+		pid, err := strconv.Atoi(en.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile(filepath.Join("/proc", en.Name(), "comm"))
+		if err != nil {
+			continue
+		}
+		name := strings.TrimSpace(string(comm))
+		if name == "etcd" || strings.HasPrefix(name, "kube-") {
+			out = append(out, pid)
+		}
+	}
+	return out
 }

@@ -122,6 +122,72 @@ spec: {replicas: 1, roles: [zookeeper], storage: {type: ephemeral}}
 		{name: "topic acl without name", yaml: user(`{authorization: {type: simple, acls: [{resource: {type: topic}, operations: [Read]}]}}`),
 			want: "need a name"},
 		{name: "negative quota", yaml: user(`{quotas: {producerByteRate: -1}}`), want: "greater than or equal to 0"},
+		{name: "acl with operation and operations", yaml: user(`{authorization: {type: simple, acls: [{resource: {type: topic, name: t}, operation: Read, operations: [Write]}]}}`),
+			want: "an ACL rule takes operations (a list) or operation"},
+		{name: "acl without operation", yaml: user(`{authorization: {type: simple, acls: [{resource: {type: topic, name: t}}]}}`),
+			want: "an ACL rule takes operations (a list) or operation"},
+		{name: "group acl singular operation", yaml: user(`{authorization: {type: simple, acls: [{resource: {type: group, name: g}, operation: Write}]}}`),
+			want: "group ACLs take Read, Delete, Describe or All"},
+		{name: "ingress without tls", yaml: kafka("c", `    listeners: [{name: ext, port: 9094, type: ingress, tls: false}]
+`), want: "an ingress listener needs tls: true"},
+		{name: "liveness success threshold", yaml: kafka("c", tlsListener+`    livenessProbe: {successThreshold: 2}
+`), want: "a liveness probe's successThreshold must be 1"},
+		{name: "probe timeout zero", yaml: kafka("c", tlsListener+`    readinessProbe: {timeoutSeconds: 0}
+`), want: "spec.kafka.readinessProbe.timeoutSeconds"},
+		{name: "metadata version form", yaml: kafka("c", tlsListener+`    metadataVersion: 4.1-latest
+`), want: "spec.kafka.metadataVersion"},
+		{name: "version form", yaml: kafka("c", tlsListener+`    version: "4.1"
+`), want: "spec.kafka.version"},
+		{name: "inline logging with valueFrom", yaml: kafka("c", tlsListener+`    logging: {type: inline, valueFrom: {configMapKeyRef: {name: l, key: k}}}
+`), want: "inline logging takes loggers; external logging takes valueFrom"},
+		{name: "external logging without valueFrom", yaml: kafka("c", tlsListener+`    logging: {type: external}
+`), want: "inline logging takes loggers; external logging takes valueFrom"},
+		{name: "authorization type", yaml: kafka("c", tlsListener+`    authorization: {type: opa}
+`), want: "Unsupported value: \"opa\""},
+		{name: "jvm heap form", yaml: kafka("c", tlsListener+`    jvmOptions: {-Xmx: 2 GB}
+`), want: "spec.kafka.jvmOptions.-Xmx"},
+		{name: "external traffic policy", yaml: kafka("c", `    listeners: [{name: ext, port: 9094, type: nodeport, tls: true, configuration: {externalTrafficPolicy: Nearest}}]
+`), want: "Unsupported value: \"Nearest\""},
+		{name: "metrics exporter type", yaml: kafka("c", tlsListener+`    metricsConfig: {type: jmxExporter, valueFrom: {configMapKeyRef: {name: m, key: k}}}
+`), want: "Unsupported value: \"jmxExporter\""},
+		{name: "empty rack topology key", yaml: kafka("c", tlsListener+`    rack: {topologyKey: ""}
+`), want: "spec.kafka.rack.topologyKey"},
+		{name: "ca expiration policy", yaml: kafka("c", tlsListener) + `
+  clientsCa: {certificateExpirationPolicy: renew-key}
+`, want: "Unsupported value: \"renew-key\""},
+		{name: "user secret prefix", yaml: kafka("c", tlsListener) + `
+  entityOperator: {userOperator: {secretPrefix: Kafka_}}
+`, want: "spec.entityOperator.userOperator.secretPrefix"},
+		{name: "entity operator log level", yaml: kafka("c", tlsListener) + `
+  entityOperator: {topicOperator: {logLevel: VERBOSE}}
+`, want: "Unsupported value: \"VERBOSE\""},
+		{name: "pool name too long", yaml: `
+apiVersion: kafkaplane.io/v1beta1
+kind: KafkaNodePool
+metadata: {name: p1234567890123456789012345678901234567890}
+spec: {replicas: 1, roles: [broker], storage: {type: ephemeral}}
+`, want: "a pool name is a DNS label of at most 40 characters"},
+		{name: "negative replicas", yaml: `
+apiVersion: kafkaplane.io/v1beta1
+kind: KafkaNodePool
+metadata: {name: p}
+spec: {replicas: -1, roles: [broker], storage: {type: ephemeral}}
+`, want: "spec.replicas"},
+		{name: "size limit on a claim", yaml: pool(`{type: persistent-claim, size: 1Gi, sizeLimit: 1Gi}`), want: "sizeLimit is for ephemeral storage"},
+		{name: "jbod volume type change", before: pool(`{type: jbod, volumes: [{id: 0, type: persistent-claim, size: 1Gi}]}`),
+			yaml: pool(`{type: jbod, volumes: [{id: 0, type: ephemeral}]}`), want: "a volume's type cannot change"},
+		{name: "user name too long", yaml: `
+apiVersion: kafkaplane.io/v1beta1
+kind: KafkaUser
+metadata: {name: u12345678901234567890123456789012345678901234567890123456789012345, labels: {kafkaplane.io/cluster: c}}
+spec: {authentication: {type: tls}}
+`, want: "a user name has at most 64 characters"},
+		{name: "user certificate renewal", yaml: user(`{authentication: {type: tls, certificate: {validityDays: 10, renewalDays: 10}}}`),
+			want: "renewalDays must be less than validityDays"},
+		{name: "cluster acl operation", yaml: user(`{authorization: {type: simple, acls: [{resource: {type: cluster}, operations: [Read]}]}}`),
+			want: "cluster ACLs take"},
+		{name: "unknown singular operation", yaml: user(`{authorization: {type: simple, acls: [{resource: {type: topic, name: t}, operation: Fly}]}}`),
+			want: "Unsupported value: \"Fly\""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,6 +212,9 @@ func TestValidTransitionsAccepted(t *testing.T) {
 		pool(`{type: persistent-claim, size: 100Gi}`),
 		pool(`{type: persistent-claim, size: 200Gi}`),
 		user(`{authentication: {type: scram-sha-512}, quotas: {controllerMutationRate: 500m}}`),
+		// Strimzi's forms: a number rate and a singular ACL operation.
+		user(`{authentication: {type: scram-sha-512}, quotas: {controllerMutationRate: 0.5}}`),
+		user(`{authorization: {type: simple, acls: [{resource: {type: topic, name: t}, operation: Read}, {resource: {type: cluster}, operation: IdempotentWrite}]}}`),
 	} {
 		if _, err := f.ApplyObject(t.Context(), ns, obj(t, step)); err != nil {
 			t.Errorf("rejected: %v\n%s", err, step)

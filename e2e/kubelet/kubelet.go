@@ -27,8 +27,9 @@ import (
 )
 
 // FaultAnnotation on a pod injects a fault: "fail" (phase Failed), "crashloop" (the container
-// restarts and waits in CrashLoopBackOff) or "notready" (running but not Ready). Removing it
-// heals the pod. It is the simulator's, not a product annotation.
+// restarts and waits in CrashLoopBackOff), "notready" (running but not Ready) or "netcut" (a
+// real-Kafka pod's link down: the process runs, cut off from every peer). Removing it heals the
+// pod. It is the simulator's, not a product annotation.
 const FaultAnnotation = "sim.kafkaplane.io/fault"
 
 // StorageClassName is the default StorageClass the simulator provisions volumes for.
@@ -132,6 +133,8 @@ type proc struct {
 	started  metav1.Time
 	// last is how the previous container of this pod ended.
 	last *ExitStatus
+	// cut: the pod's link is down (the netcut fault).
+	cut bool
 }
 
 // New returns a kubelet; Run starts it.
@@ -146,13 +149,18 @@ func New(o Options) *Kubelet {
 
 // Run registers the nodes and simulates them until ctx ends. It returns once the nodes are
 // registered and the caches synced; the work goes on in the background.
-func (k *Kubelet) Run(ctx context.Context) error {
+func (k *Kubelet) Run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			close(k.stopped) // no pod process was started: Wait has nothing to wait for
+		}
+	}()
 	k.logger = klog.FromContext(ctx).WithName("kubelet")
 	ctx = klog.NewContext(ctx, k.logger)
 	if err := k.registerNodes(ctx); err != nil {
 		return err
 	}
-	if err := k.ensureStorageClass(ctx); err != nil {
+	if err := retryStartup(ctx, k.ensureStorageClass); err != nil {
 		return err
 	}
 	go k.heartbeat(ctx)

@@ -2,6 +2,7 @@ package kubelet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 )
 
@@ -82,19 +84,50 @@ func (n NodeSpec) object() *corev1.Node {
 // registerNodes creates (or adopts) the nodes and marks them Ready.
 func (k *Kubelet) registerNodes(ctx context.Context) error {
 	for _, n := range k.opts.Nodes {
-		want := n.object()
-		node, err := k.client.CoreV1().Nodes().Create(ctx, want, metav1.CreateOptions{})
-		if apierrors.IsAlreadyExists(err) {
-			node, err = k.client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+		if err := retryStartup(ctx, func(ctx context.Context) error { return k.registerNode(ctx, n) }); err != nil {
+			return err
 		}
-		if err != nil {
-			return fmt.Errorf("registering node %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// retryStartup retries a call of the kubelet's start for up to 30 s: the node lifecycle
+// controller may write a node between our create and status update (a conflict), and an API
+// server that has just become ready may still refuse a request or not yet serve a resource.
+// Only a request the API server calls invalid fails at once.
+func retryStartup(ctx context.Context, call func(ctx context.Context) error) error {
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		last = call(ctx)
+		switch {
+		case last == nil:
+			return true, nil
+		case apierrors.IsInvalid(last), apierrors.IsBadRequest(last):
+			return false, last
+		default:
+			return false, nil
 		}
-		node.Status = want.Status
-		node.Status.Conditions = nodeConditions(time.Now())
-		if _, err := k.client.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
-			return fmt.Errorf("marking node %s ready: %w", n.Name, err)
-		}
+	})
+	if err != nil && last != nil && !errors.Is(err, last) {
+		return fmt.Errorf("%w (last error: %w)", err, last)
+	}
+	return err
+}
+
+// registerNode creates the node (or reads it back) and marks it ready.
+func (k *Kubelet) registerNode(ctx context.Context, n NodeSpec) error {
+	want := n.object()
+	node, err := k.client.CoreV1().Nodes().Create(ctx, want, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		node, err = k.client.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("registering node %s: %w", n.Name, err)
+	}
+	node.Status = want.Status
+	node.Status.Conditions = nodeConditions(time.Now())
+	if _, err := k.client.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("marking node %s ready: %w", n.Name, err)
 	}
 	return nil
 }

@@ -62,6 +62,15 @@ func (k *Kubelet) syncPod(ctx context.Context, key controller.Key) (controller.R
 	} else {
 		k.stopProc(key.String(), "", 0)
 	}
+	if p != nil {
+		if l, ok := p.run.(interface{ SetLink(up bool) error }); ok && p.cut != (fault == "netcut") {
+			if err := l.SetLink(p.cut); err != nil {
+				return controller.Result{}, fmt.Errorf("setting the link of pod %s: %w", key, err)
+			}
+			p.cut = !p.cut
+			k.logger.Info("Pod link set", "pod", key.String(), "up", !p.cut)
+		}
+	}
 	status := k.desiredStatus(ctx, pod, p, fault, startErr)
 	if apiequality.Semantic.DeepEqual(comparable(pod.Status), comparable(status)) {
 		return result, nil
@@ -319,6 +328,7 @@ func (k *Kubelet) ensureProc(ctx context.Context, pod *corev1.Pod, runner Runner
 	}
 	restarts := int32(0)
 	var last *ExitStatus
+	cut := false // a restarted container keeps its pod's network namespace, and its link's state
 	if p != nil {
 		select {
 		case <-p.run.Done():
@@ -329,7 +339,7 @@ func (k *Kubelet) ensureProc(ctx context.Context, pod *corev1.Pod, runner Runner
 			if wait := time.Until(st.FinishedAt.Add(restartBackoff(p.restarts))); wait > 0 {
 				return p, controller.Result{RequeueAfter: wait}, nil
 			}
-			restarts, last = p.restarts+1, &st
+			restarts, last, cut = p.restarts+1, &st, p.cut
 			p = nil
 		default:
 			return p, controller.Result{}, nil
@@ -339,7 +349,7 @@ func (k *Kubelet) ensureProc(ctx context.Context, pod *corev1.Pod, runner Runner
 	if err != nil {
 		return nil, controller.Result{}, err
 	}
-	p = &proc{uid: string(pod.UID), runner: runner, run: run, restarts: restarts, started: metav1.Now(), last: last}
+	p = &proc{uid: string(pod.UID), runner: runner, run: run, restarts: restarts, started: metav1.Now(), last: last, cut: cut}
 	k.mu.Lock()
 	k.procs[key] = p
 	k.mu.Unlock()

@@ -18,7 +18,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"syscall"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -50,6 +52,10 @@ type Cluster struct {
 	Dir, LogDir       string
 
 	procs []*Process
+	// How the API server was started, for RestartAPIServer.
+	apiBin   string
+	apiArgs  []string
+	apiToken string
 }
 
 // ComponentError names the component that failed and its log.
@@ -126,20 +132,21 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 
 	// kube-apiserver
 	c.Server = "https://127.0.0.1:" + strconv.Itoa(apiPort)
-	api, err := c.start("kube-apiserver", o.Binary, "kube-apiserver",
-		"--etcd-servers="+etcdURL, "--secure-port="+strconv.Itoa(apiPort), "--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1", "--endpoint-reconciler-type=none", "--cert-dir="+filepath.Join(o.Dir, "certs"),
+	c.apiBin, c.apiToken = o.Binary, token
+	c.apiArgs = []string{"kube-apiserver",
+		"--etcd-servers=" + etcdURL, "--secure-port=" + strconv.Itoa(apiPort), "--bind-address=127.0.0.1",
+		"--advertise-address=127.0.0.1", "--endpoint-reconciler-type=none", "--cert-dir=" + filepath.Join(o.Dir, "certs"),
 		"--service-account-issuer=https://kubernetes.default.svc",
-		"--service-account-key-file="+saPub, "--service-account-signing-key-file="+saKey,
-		"--token-auth-file="+tokens, "--authorization-mode=Node,RBAC",
+		"--service-account-key-file=" + saPub, "--service-account-signing-key-file=" + saKey,
+		"--token-auth-file=" + tokens, "--authorization-mode=Node,RBAC",
 		"--service-cluster-ip-range=10.96.0.0/16", "--allow-privileged=true",
 		"--enable-priority-and-fairness=false", "--max-requests-inflight=2000",
-		"--max-mutating-requests-inflight=1000", "--profiling=false")
+		"--max-mutating-requests-inflight=1000", "--profiling=false"}
+	api, err := c.start("kube-apiserver", c.apiBin, c.apiArgs...)
 	if err != nil {
 		return nil, err
 	}
-	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	if err := waitHTTP(ctx, api, o.ReadyTimeout, insecure, c.Server+"/readyz", token); err != nil {
+	if err := waitHTTP(ctx, api, o.ReadyTimeout, insecureClient, c.Server+"/readyz", token); err != nil {
 		return nil, err
 	}
 	if err := c.writeKubeconfig(token); err != nil {
@@ -168,11 +175,39 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 		port int
 	}{{kcm, kcmPort}, {sched, schedPort}} {
 		url := "https://127.0.0.1:" + strconv.Itoa(w.port) + "/healthz"
-		if err := waitHTTP(ctx, w.p, o.ReadyTimeout, insecure, url, ""); err != nil {
+		if err := waitHTTP(ctx, w.p, o.ReadyTimeout, insecureClient, url, ""); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// insecureClient reaches the components' own health endpoints (self-signed serving certificates).
+var insecureClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+
+// RestartAPIServer SIGKILLs the kube-apiserver, keeps it down for down, and starts it again on
+// the same port with the same flags, certificates and etcd (every object stays); it returns once
+// the API server is ready again. Clients see connections refused meanwhile, and their watches
+// end: what an API server crash or a control-plane upgrade does to an operator.
+func (c *Cluster) RestartAPIServer(ctx context.Context, down time.Duration) error {
+	i := slices.IndexFunc(c.procs, func(p *Process) bool { return p.Name == "kube-apiserver" })
+	if i < 0 {
+		return errors.New("localcluster: no kube-apiserver running")
+	}
+	old := c.procs[i]
+	_ = syscall.Kill(old.Pid(), syscall.SIGKILL)
+	<-old.Done()
+	select {
+	case <-time.After(down):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	p, err := StartProcess("kube-apiserver", c.LogDir, nil, c.apiBin, c.apiArgs...)
+	if err != nil {
+		return &ComponentError{Component: "kube-apiserver", LogFile: filepath.Join(c.LogDir, "kube-apiserver.log"), Err: err}
+	}
+	c.procs[i] = p
+	return waitHTTP(ctx, p, 90*time.Second, insecureClient, c.Server+"/readyz", c.apiToken)
 }
 
 // Stop stops every component, last started first.

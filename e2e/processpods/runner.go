@@ -116,6 +116,9 @@ type Pod struct {
 
 	proc      *localcluster.Process
 	container corev1.Container
+
+	mu       sync.Mutex
+	killedBy string
 }
 
 // Done implements kubelet.Running.
@@ -222,6 +225,7 @@ func (r *Runner) Start(ctx context.Context, pod *corev1.Pod, ip string) (kubelet
 	r.mu.Lock()
 	r.pods[pod.Namespace+"/"+pod.Name] = p
 	r.mu.Unlock()
+	go p.watchLiveness(context.WithoutCancel(ctx))
 	return p, nil
 }
 

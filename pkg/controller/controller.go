@@ -62,11 +62,17 @@ type Options struct {
 	ListKeys func() ([]Key, error)
 	// RateLimiter of retries. Default: per-key exponential backoff from BaseDelay to MaxDelay.
 	RateLimiter workqueue.TypedRateLimiter[Key]
-	// BaseDelay and MaxDelay bound the default per-key backoff. Defaults 100ms and 5m.
+	// BaseDelay and MaxDelay bound the default per-key backoff. Defaults 100ms and 30s: a
+	// resource that failed while its peer (Kafka, the API server) was away is retried within
+	// 30 s of the peer's return. With client-go's 5-minute-class caps, a topic created with its
+	// cluster waited minutes after the cluster formed, having failed a dozen times meanwhile.
 	BaseDelay, MaxDelay time.Duration
 	// Metrics, when set, receive reconcile counts and durations and the workqueue metrics.
 	Metrics *metrics.Registry
 }
+
+// DefaultMaxDelay is the longest wait before a failed key's next attempt, by default.
+const DefaultMaxDelay = 30 * time.Second
 
 // Controller runs a Reconciler over a workqueue.
 type Controller struct {
@@ -97,7 +103,7 @@ func New(opts Options) (*Controller, error) {
 		opts.BaseDelay = 100 * time.Millisecond
 	}
 	if opts.MaxDelay <= 0 {
-		opts.MaxDelay = 5 * time.Minute
+		opts.MaxDelay = DefaultMaxDelay
 	}
 	if opts.RateLimiter == nil {
 		opts.RateLimiter = workqueue.NewTypedItemExponentialFailureRateLimiter[Key](opts.BaseDelay, opts.MaxDelay)

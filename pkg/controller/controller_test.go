@@ -331,3 +331,24 @@ func TestShutdownWaitsForInFlightReconcile(t *testing.T) {
 		t.Error("Run returned before the in-flight reconcile finished")
 	}
 }
+
+// TestDefaultBackoffIsBounded: a key that kept failing (a Kafka still forming, a peer away for
+// minutes) is retried at most DefaultMaxDelay after its last failure, however many failures it
+// had: 20 failures of client-go's 5-minute-class limiter are a 5-minute wait.
+func TestDefaultBackoffIsBounded(t *testing.T) {
+	c, err := New(Options{Name: "test", Reconciler: newRecorder(func(Key, int) (Result, error) { return Result{}, nil })})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := Key{Namespace: "ns", Name: "a"}
+	var last time.Duration
+	for range 20 {
+		last = c.opts.RateLimiter.When(key)
+	}
+	if last > 30*time.Second {
+		t.Errorf("delay after 20 failures = %s, want at most 30s", last)
+	}
+	if first := c.opts.RateLimiter.When(Key{Name: "b"}); first != 100*time.Millisecond {
+		t.Errorf("first delay = %s, want 100ms", first)
+	}
+}

@@ -12,10 +12,13 @@ import (
 func TestStalledReportsAWedgedWorker(t *testing.T) {
 	release := make(chan struct{})
 	entered := make(chan struct{}, 1)
+	fine := make(chan struct{}, 1)
 	c, err := New(Options{Name: "wedge", Workers: 2, Reconciler: ReconcilerFunc(func(ctx context.Context, key Key) (Result, error) {
 		if key.Name == "stuck" {
 			entered <- struct{}{}
 			<-release
+		} else {
+			fine <- struct{}{}
 		}
 		return Result{}, nil
 	})})
@@ -26,6 +29,16 @@ func TestStalledReportsAWedgedWorker(t *testing.T) {
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
 	c.EnqueueKey(Key{Namespace: "ns", Name: "fine"})
+	<-fine
+	// The finished reconcile is off the books before the wedged one starts: checked at the
+	// wrong moment, the worker still reconciling ns/fine was the one reported.
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Stalled(time.Minute, time.Now().Add(2*time.Minute)) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the reconcile of ns/fine never finished")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	c.EnqueueKey(Key{Namespace: "ns", Name: "stuck"})
 	<-entered
 	if err := c.Stalled(time.Minute, time.Now()); err != nil {

@@ -5,6 +5,7 @@ package finalizers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -95,9 +96,16 @@ func patch(obj metav1.Object, next []string) ([]byte, error) {
 // Patcher is a typed client's Patch method, e.g. client.KafkaplaneV1beta1().KafkaTopics(ns).Patch.
 type Patcher[T metav1.Object] func(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (T, error)
 
+// ErrGone is the error of adding a finalizer to an object the API server no longer has: the
+// caller read it from a cache that has not seen its deletion, and must write nothing for it.
+var ErrGone = errors.New("the object is gone")
+
 // Set adds (add) or removes the finalizer on obj with a guarded JSON patch sent through patch.
 // It returns the patched object and true when it wrote; obj and false when nothing needed
-// changing or the object is gone.
+// changing, or when removing from an object that is gone. Adding to an object that is gone is
+// ErrGone: with nil, a reconcile working from a stale cache (an API server restarted, its watch
+// not yet back) went on to write Kafka ACLs for a KafkaUser deleted meanwhile, which no
+// finalizer would ever remove.
 func Set[T metav1.Object](ctx context.Context, obj T, finalizer string, add bool, patch Patcher[T], fieldManager string) (T, bool, error) {
 	var data []byte
 	var err error
@@ -111,6 +119,9 @@ func Set[T metav1.Object](ctx context.Context, obj T, finalizer string, add bool
 	}
 	patched, err := patch(ctx, obj.GetName(), types.JSONPatchType, data, metav1.PatchOptions{FieldManager: fieldManager})
 	if apierrors.IsNotFound(err) {
+		if add {
+			return obj, false, fmt.Errorf("adding the finalizer of %s/%s: %w", obj.GetNamespace(), obj.GetName(), ErrGone)
+		}
 		return obj, false, nil
 	}
 	if err != nil {

@@ -1,6 +1,8 @@
 package finalizers
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -75,5 +77,22 @@ func TestPatches(t *testing.T) {
 	final, _ := topics.Get(ctx, "t", metav1.GetOptions{})
 	if !slices.Equal(final.Finalizers, []string{"someone/else"}) {
 		t.Fatalf("finalizers after removal %v, want only someone/else", final.Finalizers)
+	}
+}
+
+// TestAddToAGoneObjectIsAnError: a finalizer cannot be added to an object the API server no
+// longer has; the caller must stop (it read a stale cache), not go on as if it had the
+// finalizer. Removing from a gone object is done.
+func TestAddToAGoneObjectIsAnError(t *testing.T) {
+	kt := &v1beta1.KafkaTopic{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "gone"}}
+	gone := func(context.Context, string, types.PatchType, []byte, metav1.PatchOptions, ...string) (*v1beta1.KafkaTopic, error) {
+		return nil, apierrors.NewNotFound(v1beta1.Resource("kafkatopics"), "gone")
+	}
+	if _, wrote, err := Set(t.Context(), kt, f, true, gone, "test"); !errors.Is(err, ErrGone) || wrote {
+		t.Errorf("adding to a gone object: wrote %v, err %v; want ErrGone", wrote, err)
+	}
+	kt.Finalizers = []string{f}
+	if _, wrote, err := Set(t.Context(), kt, f, false, gone, "test"); err != nil || wrote {
+		t.Errorf("removing from a gone object: wrote %v, err %v; want nothing and no error", wrote, err)
 	}
 }

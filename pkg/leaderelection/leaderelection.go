@@ -5,6 +5,8 @@ package leaderelection
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -26,7 +28,11 @@ type Config struct {
 	Enabled bool
 	// Namespace and Name of the Lease.
 	Namespace, Name string
-	// Identity of this replica; $POD_NAME, else the hostname, when empty.
+	// Identity of this replica; when empty, $POD_NAME (else the hostname) and a random suffix.
+	// The suffix matters: two processes of one identity both believe they hold the lease
+	// (two replicas run outside pods on one host, or host-network pods without POD_NAME), and a
+	// restarted process would take its dead predecessor's lease at once, before the informers
+	// of a standby could.
 	Identity string
 	// LeaseDuration, RenewDeadline and RetryPeriod; 15s, 10s and 2s when zero.
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
@@ -46,14 +52,11 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config, fn func(c
 		return errors.New("leader election needs a lease namespace and name")
 	}
 	if cfg.Identity == "" {
-		cfg.Identity = os.Getenv("POD_NAME")
-	}
-	if cfg.Identity == "" {
-		host, err := os.Hostname()
+		id, err := identity()
 		if err != nil {
-			return fmt.Errorf("leader election identity: %w", err)
+			return err
 		}
-		cfg.Identity = host
+		cfg.Identity = id
 	}
 	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, cfg.Namespace, cfg.Name,
 		client.CoreV1(), client.CoordinationV1(), resourcelock.ResourceLockConfig{Identity: cfg.Identity})
@@ -105,6 +108,23 @@ func Run(ctx context.Context, client kubernetes.Interface, cfg Config, fn func(c
 		return ErrLostLease
 	}
 	return nil
+}
+
+// identity is $POD_NAME, else the hostname, with a random suffix of this process.
+func identity() (string, error) {
+	name := os.Getenv("POD_NAME")
+	if name == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			return "", fmt.Errorf("leader election identity: %w", err)
+		}
+		name = host
+	}
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("leader election identity: %w", err)
+	}
+	return name + "_" + hex.EncodeToString(b[:]), nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {

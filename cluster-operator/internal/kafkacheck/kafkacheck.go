@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	corev1 "k8s.io/api/core/v1"
@@ -113,6 +114,27 @@ func (c *Checker) Client(k *v1beta1.Kafka) (*kgo.Client, error) {
 		e.cl.Close()
 		delete(c.clients, key)
 	}
+	cl, err := newClient(s, addr)
+	if err != nil {
+		return nil, err
+	}
+	c.clients[key] = &entry{fingerprint: fp, cl: cl}
+	return cl, nil
+}
+
+// NodeClient is a new client of one node at addr (host:port), for requests a node answers about
+// itself, such as a controller's loggers: controllers are not in the brokers' metadata, so the
+// caller sends through the client's seed broker. The caller closes it.
+func (c *Checker) NodeClient(k *v1beta1.Kafka, addr string) (*kgo.Client, error) {
+	s := c.Secret(k.Namespace, c.SecretName(k.Name))
+	if s == nil {
+		return nil, errors.New("the cluster operator's certificate for this cluster does not exist yet")
+	}
+	return newClient(s, addr)
+}
+
+// newClient is a client with the cluster operator's certificate of a cluster, seeded with addr.
+func newClient(s *corev1.Secret, addr string) (*kgo.Client, error) {
 	pair, err := tls.X509KeyPair(s.Data[certs.ClientCertKey], s.Data[certs.ClientKeyKey])
 	if err != nil {
 		return nil, fmt.Errorf("reading the cluster operator's certificate: %w", err)
@@ -127,7 +149,6 @@ func (c *Checker) Client(k *v1beta1.Kafka) (*kgo.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating a Kafka client: %w", err)
 	}
-	c.clients[key] = &entry{fingerprint: fp, cl: cl}
 	return cl, nil
 }
 
@@ -246,12 +267,20 @@ func (c *Checker) partitions(ctx context.Context, k *v1beta1.Kafka) ([]roller.Pa
 	adm := kadm.NewClient(cl)
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
-	md, err := adm.Metadata(ctx)
+	// A direct Metadata request: kadm's Metadata answers from kgo's metadata cache when it is
+	// younger than the client's MetadataMinAge (5 s), and a roll decided on an ISR seconds old
+	// could restart a broker just after another one fell out of it.
+	resp, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, cl)
 	c.Report(k, err)
 	if err != nil {
 		return nil, fmt.Errorf("reading metadata: %w", err)
 	}
-	names := md.Topics.Names()
+	var names []string
+	for _, t := range resp.Topics {
+		if t.Topic != nil {
+			names = append(names, *t.Topic)
+		}
+	}
 	minISR := map[string]int{}
 	if len(names) > 0 {
 		rcs, err := adm.DescribeTopicConfigs(ctx, names...)
@@ -273,12 +302,17 @@ func (c *Checker) partitions(ctx context.Context, k *v1beta1.Kafka) ([]roller.Pa
 		}
 	}
 	var out []roller.Partition
-	for _, t := range md.Topics {
-		if t.Err != nil {
-			return nil, fmt.Errorf("metadata of %s: %w", t.Topic, t.Err)
+	for _, t := range resp.Topics {
+		topic := ""
+		if t.Topic != nil {
+			topic = *t.Topic
+		}
+		if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+			return nil, fmt.Errorf("metadata of %s: %w", topic, err)
 		}
 		for _, p := range t.Partitions {
-			out = append(out, roller.Partition{Topic: t.Topic, Partition: p.Partition, Replicas: p.Replicas, ISR: p.ISR, MinISR: minISR[t.Topic]})
+			// A partition's own error (no leader, a replica offline) is what the ISR shows.
+			out = append(out, roller.Partition{Topic: topic, Partition: p.Partition, Replicas: p.Replicas, ISR: p.ISR, MinISR: minISR[topic]})
 		}
 	}
 	return out, nil

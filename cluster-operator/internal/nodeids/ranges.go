@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// maxID bounds IDs and range sizes, so that a typo like [0-2000000000] cannot exhaust memory.
+// maxID bounds IDs and the length of a list, so that a typo like [0-2000000000], or a range
+// repeated many times, cannot exhaust memory.
 const maxID = 1 << 20
 
 // ParseRanges reads an ID list such as "[100-199]" or "[3, 5, 10-12]" (brackets optional) into
@@ -36,6 +37,11 @@ func ParseRanges(s string) ([]int32, error) {
 			if b < a {
 				return nil, fmt.Errorf("node ID list %q: range %s runs backwards", s, part)
 			}
+		}
+		// The whole list is bounded too: 64 copies of [0-1048576] in one annotation would
+		// otherwise be 67 million IDs, 256 MiB, for every reconcile of the cluster.
+		if len(out)+int(b-a)+1 > maxID+1 {
+			return nil, fmt.Errorf("node ID list %q: more than %d IDs", s, maxID+1)
 		}
 		for id := a; id <= b; id++ {
 			out = append(out, id)

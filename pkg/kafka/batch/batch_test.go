@@ -2,6 +2,8 @@ package batch
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -54,5 +56,56 @@ func TestBatcherHonoursCallerCancellation(t *testing.T) {
 	cancel()
 	if _, err := b.Do(ctx, 1); err == nil {
 		t.Fatal("a call with a cancelled context succeeded without a running batcher")
+	}
+}
+
+// TestBatcherNoAnswerCarriesTheRequestsError: a request that ends at its deadline with an error
+// of its own (a dial that kept failing: "no such host") gives the caller that error with
+// ErrNoAnswer, not "no answer" alone, which hid why for minutes in a real-Kafka run.
+func TestBatcherNoAnswerCarriesTheRequestsError(t *testing.T) {
+	dial := errors.New("unable to dial: lookup c-kafka-bootstrap.ns.svc: no such host")
+	b := New(10, func(ctx context.Context, ins []int) ([]int, []error) {
+		<-ctx.Done() // kgo retries the dial until the request's deadline, then returns its error
+		errs := make([]error, len(ins))
+		for i := range errs {
+			errs[i] = dial
+		}
+		return make([]int, len(ins)), errs
+	})
+	b.Timeout = 200 * time.Millisecond
+	go b.Run(t.Context())
+	start := time.Now()
+	_, err := b.Do(t.Context(), 1)
+	// The request's error arrives at the caller's deadline: with ErrNoAnswer when the caller's
+	// deadline is seen first, alone otherwise; either way the dial error is there.
+	if !errors.Is(err, dial) {
+		t.Fatalf("error %v, want the dial error", err)
+	}
+	if took := time.Since(start); took > b.Timeout+grace {
+		t.Errorf("answered after %s, want within the timeout and the grace", took)
+	}
+	t.Log(err)
+}
+
+// TestBatcherNoAnswerBehindAHangingBatch: a call still waiting behind a batch that hangs fails
+// at its own deadline, saying so.
+func TestBatcherNoAnswerBehindAHangingBatch(t *testing.T) {
+	release := make(chan struct{})
+	b := New(1, func(ctx context.Context, ins []int) ([]int, []error) {
+		<-release
+		return make([]int, len(ins)), make([]error, len(ins))
+	})
+	b.Timeout = 200 * time.Millisecond
+	defer close(release)
+	go b.Run(t.Context())
+	go func() { _, _ = b.Do(context.Background(), 1) }() // holds the batcher
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	_, err := b.Do(t.Context(), 2)
+	if !errors.Is(err, ErrNoAnswer) || !strings.Contains(err.Error(), "earlier request") {
+		t.Fatalf("error %v, want ErrNoAnswer saying an earlier request is under way", err)
+	}
+	if took := time.Since(start); took > b.Timeout+100*time.Millisecond {
+		t.Errorf("answered after %s, want at the timeout", took)
 	}
 }

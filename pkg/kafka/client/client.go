@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,8 +36,25 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.SASLPasswordFile, "sasl-password-file", "", "file holding the SCRAM-SHA-512 password")
 }
 
-// New returns a client for o that names itself clientID; it connects lazily.
-func New(o Options, clientID string) (*kgo.Client, error) {
+// RetryTimeout bounds kgo's own retries of a request.
+const RetryTimeout = 15 * time.Second
+
+// NotRetried makes kgo send requests of these keys once: a caller that must know whether its
+// request took effect retries by itself instead. kgo retries a request whose connection failed
+// after it was written, and a CreateTopics that Kafka carried out before its answer was lost
+// then comes back TOPIC_ALREADY_EXISTS, as if another had made the topic.
+func NotRetried(keys ...int16) kgo.Opt {
+	return kgo.RetryTimeoutFn(func(key int16) time.Duration {
+		if slices.Contains(keys, key) {
+			return time.Nanosecond // past before the first retry's backoff: no retry
+		}
+		return RetryTimeout
+	})
+}
+
+// New returns a client for o that names itself clientID, with extra options; it connects
+// lazily.
+func New(o Options, clientID string, extra ...kgo.Opt) (*kgo.Client, error) {
 	if strings.TrimSpace(o.Bootstrap) == "" {
 		return nil, errors.New("--bootstrap-servers is required")
 	}
@@ -44,7 +62,7 @@ func New(o Options, clientID string) (*kgo.Client, error) {
 		kgo.SeedBrokers(strings.Split(o.Bootstrap, ",")...),
 		kgo.ClientID(clientID),
 		kgo.RequestTimeoutOverhead(10 * time.Second),
-		kgo.RetryTimeout(15 * time.Second),
+		kgo.RetryTimeout(RetryTimeout),
 	}
 	if o.CAFile != "" || o.CertFile != "" {
 		cfg, err := tlsConfig(o)
@@ -60,7 +78,7 @@ func New(o Options, clientID string) (*kgo.Client, error) {
 		}
 		opts = append(opts, kgo.SASL(scram.Auth{User: o.SASLUser, Pass: strings.TrimSpace(string(pw))}.AsSha512Mechanism()))
 	}
-	cl, err := kgo.NewClient(opts...)
+	cl, err := kgo.NewClient(append(opts, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("creating the Kafka client: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
@@ -115,7 +116,9 @@ func (r *Reconciler) reconcile(ctx context.Context, kt *v1beta1.KafkaTopic) (con
 		return controller.Result{}, r.status(ctx, kt, name, kt.Status.TopicID, metav1.ConditionTrue, v1beta1.ReasonUnmanaged, "not managed (kafkaplane.io/managed: \"false\"); the topic is left as it is")
 	}
 	if Internal(name) {
-		return controller.Result{}, r.status(ctx, kt, name, "", metav1.ConditionFalse, v1beta1.ReasonNotSupported, fmt.Sprintf("%s is an internal Kafka topic; it is never managed", name))
+		msg := fmt.Sprintf("%s is an internal Kafka topic; it is never managed", name)
+		r.warnOnce(kt, v1beta1.ReasonNotSupported, msg)
+		return controller.Result{}, r.status(ctx, kt, name, "", metav1.ConditionFalse, v1beta1.ReasonNotSupported, msg)
 	}
 	if winner := r.owner(kt, name); winner != nil {
 		return controller.Result{}, r.conflict(ctx, kt, name, fmt.Sprintf("topic %s is managed by %s/%s", name, winner.Namespace, winner.Name))
@@ -180,8 +183,9 @@ func (r *Reconciler) reconcile(ctx context.Context, kt *v1beta1.KafkaTopic) (con
 	}
 
 	if p := kt.Spec.Partitions; p != nil && *p < topic.Partitions {
-		return controller.Result{}, r.status(ctx, kt, name, id, metav1.ConditionFalse, v1beta1.ReasonNotSupported,
-			fmt.Sprintf("topic %s has %d partitions; decreasing partitions to %d is not supported", name, topic.Partitions, *p))
+		msg := fmt.Sprintf("topic %s has %d partitions; decreasing partitions to %d is not supported", name, topic.Partitions, *p)
+		r.warnOnce(kt, v1beta1.ReasonNotSupported, msg)
+		return controller.Result{}, r.status(ctx, kt, name, id, metav1.ConditionFalse, v1beta1.ReasonNotSupported, msg)
 	}
 	var changed []string
 	var res controller.Result
@@ -191,6 +195,7 @@ func (r *Reconciler) reconcile(ctx context.Context, kt *v1beta1.KafkaTopic) (con
 		if rc, err = r.changeReplicas(ctx, kt, topic, *rf); err != nil {
 			var invalid *invalidReplicas
 			if errors.As(err, &invalid) {
+				r.warnOnce(kt, v1beta1.ReasonInvalidSpec, invalid.Error())
 				return controller.Result{}, r.status(ctx, kt, name, id, metav1.ConditionFalse, v1beta1.ReasonInvalidSpec, invalid.Error())
 			}
 			return controller.Result{}, r.kafkaError(ctx, kt, name, err)
@@ -429,10 +434,20 @@ const FinalizerName = v1beta1.FinalizerTopicOperator
 // kafkaError reports a Kafka failure in status and returns it, so the key is retried with
 // backoff.
 func (r *Reconciler) kafkaError(ctx context.Context, kt *v1beta1.KafkaTopic, name string, err error) error {
+	r.warnOnce(kt, v1beta1.ReasonKafkaError, err.Error())
 	if serr := r.status(ctx, kt, name, kt.Status.TopicID, metav1.ConditionFalse, v1beta1.ReasonKafkaError, err.Error()); serr != nil {
 		return errors.Join(err, serr)
 	}
 	return err
+}
+
+// warnOnce records a Warning Event for a problem the Ready condition does not show yet, so that a
+// retried failure is one Event, not one per attempt.
+func (r *Reconciler) warnOnce(kt *v1beta1.KafkaTopic, reason, msg string) {
+	if c := meta.FindStatusCondition(kt.Status.Conditions, v1beta1.ConditionReady); c != nil && c.Reason == reason && c.Message == msg {
+		return
+	}
+	r.Recorder.Eventf(kt, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", msg)
 }
 
 // status writes the status when it changed, and only then. It patches the status subresource

@@ -42,6 +42,7 @@ type Config struct {
 	CANamespace, CACert, CAKey string
 	ValidityDays, RenewalDays  int
 	SuperUsers                 string
+	SecretPrefix               string
 }
 
 // AddFlags registers the flags.
@@ -52,6 +53,7 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.CAKey, "clients-ca-key-secret", "", "Secret with the clients CA key (ca.key); default: <cluster>-clients-ca")
 	fs.IntVar(&c.ValidityDays, "certificate-validity-days", 365, "validity of user certificates, unless a user sets its own")
 	fs.IntVar(&c.RenewalDays, "certificate-renewal-days", 30, "days before expiry at which user certificates are renewed, unless a user sets its own")
+	fs.StringVar(&c.SecretPrefix, "secret-prefix", "", "prefix of the users' Secret names (<prefix><user>)")
 	fs.StringVar(&c.SuperUsers, "super-users", "", "semicolon-separated super users of the Kafka cluster (e.g. User:CN=admin;User:root), which no KafkaUser may manage")
 }
 
@@ -107,7 +109,7 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 	rec := &users.Reconciler{Kube: m.Kube, Client: m.Kafkaplane, Users: kus, SingleNamespace: single, Secrets: owned, SecretsMetadata: meta,
 		CA: ca, Admin: admin, Recorder: m.Recorder,
 		Opts: users.Options{ValidityDays: int32(c.ValidityDays), RenewalDays: int32(c.RenewalDays), FieldManager: m.FieldManager,
-			SuperUsers: splitSuperUsers(c.SuperUsers)}}
+			SuperUsers: splitSuperUsers(c.SuperUsers), SecretPrefix: c.SecretPrefix}}
 	keys := func() []controller.Key { return kus.Keys() }
 	ctl, err := controller.New(controller.Options{
 		Name: "kafkauser", Reconciler: rec, Workers: m.Options.Workers, Metrics: m.Metrics,

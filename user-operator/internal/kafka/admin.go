@@ -7,6 +7,7 @@ import (
 	"crypto/sha512"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,6 +79,53 @@ type Admin struct {
 	deleteACLs *batch.Batcher[[]ACL, struct{}]
 	quotas     *batch.Batcher[QuotaChange, struct{}]
 	scram      *batch.Batcher[salted, struct{}]
+
+	// unsure holds, by user name, the users a write was sent for that got no answer (the
+	// connection died, or the request ran out of time): Kafka may have carried it out, or may
+	// still, and the view does not know. The value is when a describe first shows what Kafka
+	// made of it: SettleMargin after the client stopped trying.
+	unsureMu sync.Mutex
+	unsure   map[string]time.Time
+}
+
+// SettleMargin is how long after the client stopped trying a request Kafka is taken to have
+// carried it out or dropped it: a broker that read the request processes it from its queue,
+// even when the client has closed the connection meanwhile.
+var SettleMargin = 5 * time.Second
+
+// markUnsure records that the outcome of a write for these users is unknown.
+func (a *Admin) markUnsure(users ...string) {
+	until := time.Now().Add(SettleMargin)
+	a.unsureMu.Lock()
+	defer a.unsureMu.Unlock()
+	if a.unsure == nil {
+		a.unsure = map[string]time.Time{}
+	}
+	for _, u := range users {
+		a.unsure[u] = until
+	}
+}
+
+// Unsure reports whether a write for the user got no answer since the view last read Kafka
+// after it, and from when a describe shows what Kafka made of it. Until such a describe, the
+// view may lack what that write did: a cleanup working from it would leave, say, the ACLs
+// of a deleted user behind.
+func (a *Admin) Unsure(user string) (time.Time, bool) {
+	a.unsureMu.Lock()
+	defer a.unsureMu.Unlock()
+	t, ok := a.unsure[user]
+	return t, ok
+}
+
+// settled forgets the unsure users whose writes a describe that began at t has seen.
+func (a *Admin) settled(t time.Time) {
+	a.unsureMu.Lock()
+	defer a.unsureMu.Unlock()
+	for u, until := range a.unsure {
+		if !until.After(t) {
+			delete(a.unsure, u)
+		}
+	}
 }
 
 // ErrNotLoaded is returned by reads before the first successful Refresh.
@@ -110,10 +158,22 @@ func (a *Admin) Run(ctx context.Context) {
 
 // Refresh re-reads ACLs, user quotas and SCRAM credentials from Kafka (three requests) and
 // replaces the view. Changes made with Kafka tools are seen from then on.
+//
+// It is bounded by batch.DefaultTimeout, as every call of the operator to Kafka: a Kafka that
+// does not answer fails the reconciles waiting on it soon, with batch.ErrNoAnswer.
 func (a *Admin) Refresh(ctx context.Context) error {
 	mark := a.view.describing()
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, batch.DefaultTimeout)
+	defer cancel()
 	acls, quotas, scram, err := describe(ctx, a.client, a.adm, a.Managed)
+	if err != nil && parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("%w (%s): %v", batch.ErrNoAnswer, batch.DefaultTimeout, err)
+	}
 	a.view.described(mark, err == nil, acls, quotas, scram)
+	if err == nil {
+		a.settled(mark.at)
+	}
 	return err
 }
 
@@ -216,7 +276,7 @@ func (a *Admin) createACLsBatch(ctx context.Context, ins [][]ACL) ([]struct{}, [
 			out[i] = aclResult{r.ErrorCode, r.ErrorMessage}
 		}
 		return out, nil
-	}, a.view.aclsCreated)
+	}, a.view.aclsCreated, a.markUnsure)
 }
 
 func (a *Admin) deleteACLsBatch(ctx context.Context, ins [][]ACL) ([]struct{}, []error) {
@@ -234,7 +294,7 @@ func (a *Admin) deleteACLsBatch(ctx context.Context, ins [][]ACL) ([]struct{}, [
 			out[i] = aclResult{r.ErrorCode, r.ErrorMessage}
 		}
 		return out, nil
-	}, a.view.aclsDeleted)
+	}, a.view.aclsDeleted, a.markUnsure)
 }
 
 // aclResult is Kafka's answer for one binding.
@@ -245,8 +305,8 @@ type aclResult struct {
 
 // aclBatch sends the bindings of every call in one request (send answers each binding, in
 // order), gives each call the errors of its own bindings, and applies the successful ones to
-// the view.
-func aclBatch(ins [][]ACL, what string, send func([]ACL) ([]aclResult, error), apply func([]ACL)) ([]struct{}, []error) {
+// the view. When the request gets no answer, every user in it is marked unsure.
+func aclBatch(ins [][]ACL, what string, send func([]ACL) ([]aclResult, error), apply func([]ACL), unsure func(...string)) ([]struct{}, []error) {
 	var all []ACL
 	for _, acls := range ins {
 		all = append(all, acls...)
@@ -257,6 +317,11 @@ func aclBatch(ins [][]ACL, what string, send func([]ACL) ([]aclResult, error), a
 		err = fmt.Errorf("%d results for %d bindings", len(results), len(all))
 	}
 	if err != nil {
+		var users []string
+		for _, acl := range all {
+			users = append(users, strings.TrimPrefix(acl.Principal, "User:"))
+		}
+		unsure(users...)
 		return fill(errs, fmt.Errorf("%s ACLs: %w", what, err))
 	}
 	i := 0
@@ -304,8 +369,10 @@ func (a *Admin) quotasBatch(ctx context.Context, ins []QuotaChange) ([]struct{},
 			r, ok := byUser[c.User]
 			switch {
 			case err != nil:
+				a.markUnsure(c.User)
 				errs[i] = fmt.Errorf("altering quotas of %s: %w", c.User, err)
 			case !ok:
+				a.markUnsure(c.User)
 				errs[i] = fmt.Errorf("altering quotas of %s: no result", c.User)
 			case r.Err != nil:
 				errs[i] = fmt.Errorf("altering quotas of %s: %w%s", c.User, r.Err, message(&r.ErrMessage))
@@ -338,8 +405,10 @@ func (a *Admin) scramBatch(ctx context.Context, ins []salted) ([]struct{}, []err
 			r, ok := results[c.user]
 			switch {
 			case err != nil:
+				a.markUnsure(c.user)
 				errs[i] = fmt.Errorf("altering the SCRAM credential of %s: %w", c.user, err)
 			case !ok:
+				a.markUnsure(c.user)
 				errs[i] = fmt.Errorf("altering the SCRAM credential of %s: no result", c.user)
 			case c.delete && errors.Is(r.Err, kerr.ResourceNotFound):
 				a.view.scramSet(c.user, false) // already gone

@@ -41,6 +41,7 @@ func compactSpec(s *v1beta1.KafkaUserSpec) {
 			rule.Host = informers.Intern(rule.Host)
 			rule.Resource.Type = v1beta1.ACLResourceType(informers.Intern(string(rule.Resource.Type)))
 			rule.Resource.PatternType = v1beta1.ACLPatternType(informers.Intern(string(rule.Resource.PatternType)))
+			rule.Operation = v1beta1.ACLOperation(informers.Intern(string(rule.Operation)))
 			rule.Operations = slices.Clip(rule.Operations)
 			for j, op := range rule.Operations {
 				rule.Operations[j] = v1beta1.ACLOperation(informers.Intern(string(op)))

@@ -143,7 +143,7 @@ func DesiredACLs(ku *v1beta1.KafkaUser, principal string) []kafka.ACL {
 		if rule.Type == v1beta1.ACLDeny {
 			base.Permission = kmsg.ACLPermissionTypeDeny
 		}
-		for _, op := range rule.Operations {
+		for _, op := range rule.AllOperations() {
 			a := base
 			a.Operation = operation(op)
 			out = append(out, a)
@@ -212,7 +212,10 @@ func DesiredQuotas(ku *v1beta1.KafkaUser) map[string]float64 {
 		out[QuotaRequestPercentage] = float64(*q.RequestPercentage)
 	}
 	if q.ControllerMutationRate != nil {
-		out[QuotaControllerMutationRate] = q.ControllerMutationRate.AsApproximateFloat64()
+		// validate refuses a user whose rate is not a quantity before anything is applied.
+		if rate, err := q.ControllerMutationRate.Quantity(); err == nil {
+			out[QuotaControllerMutationRate] = rate.AsApproximateFloat64()
+		}
 	}
 	return out
 }

@@ -1,10 +1,13 @@
 package users
 
 import (
+	"encoding/json"
+	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -51,7 +54,7 @@ func TestDesiredACLs(t *testing.T) {
 
 func TestQuotas(t *testing.T) {
 	p, c, r := int64(1024), int64(2048), int32(55)
-	mr := resource.MustParse("500m")
+	mr := v1beta1.Rate("500m")
 	ku := &v1beta1.KafkaUser{Spec: v1beta1.KafkaUserSpec{Quotas: &v1beta1.KafkaUserQuotas{
 		ProducerByteRate: &p, ConsumerByteRate: &c, RequestPercentage: &r, ControllerMutationRate: &mr}}}
 	want := map[string]float64{QuotaProducerByteRate: 1024, QuotaConsumerByteRate: 2048, QuotaRequestPercentage: 55, QuotaControllerMutationRate: 0.5}
@@ -68,15 +71,51 @@ func TestQuotas(t *testing.T) {
 	}
 }
 
-func TestValidateRefusesANegativeMutationRate(t *testing.T) {
-	neg := resource.MustParse("-1")
-	ku := &v1beta1.KafkaUser{Spec: v1beta1.KafkaUserSpec{Quotas: &v1beta1.KafkaUserQuotas{ControllerMutationRate: &neg}}}
-	if validate(ku) == "" {
-		t.Error("a negative controllerMutationRate passes")
+func TestValidateRefusesABadMutationRate(t *testing.T) {
+	for _, bad := range []string{`-1`, `"-1"`, `"abc"`, `{"a": 1}`, `[1]`, `true`} {
+		var ku v1beta1.KafkaUser
+		if err := json.Unmarshal([]byte(`{"spec": {"quotas": {"controllerMutationRate": `+bad+`}}}`), &ku); err != nil {
+			t.Fatalf("decoding %s failed (an informer would drop every user): %v", bad, err)
+		}
+		if validate(&ku) == "" {
+			t.Errorf("controllerMutationRate %s passes", bad)
+		}
 	}
-	pos := resource.MustParse("500m")
-	ku.Spec.Quotas.ControllerMutationRate = &pos
-	if msg := validate(ku); msg != "" {
-		t.Errorf("a valid rate is refused: %s", msg)
+	// Strimzi's number and our quantity string are both rates, and keep their value on a round
+	// trip (a string holding a plain number comes back as the number).
+	for in, want := range map[string]float64{`0.5`: 0.5, `10`: 10, `"500m"`: 0.5, `"2"`: 2} {
+		var ku v1beta1.KafkaUser
+		if err := json.Unmarshal([]byte(`{"spec": {"quotas": {"controllerMutationRate": `+in+`}}}`), &ku); err != nil {
+			t.Fatal(err)
+		}
+		if msg := validate(&ku); msg != "" {
+			t.Errorf("controllerMutationRate %s is refused: %s", in, msg)
+		}
+		if got := DesiredQuotas(&ku)[QuotaControllerMutationRate]; got != want {
+			t.Errorf("controllerMutationRate %s = %v, want %v", in, got, want)
+		}
+		out, _ := json.Marshal(ku.Spec.Quotas)
+		if string(out) != `{"controllerMutationRate":`+in+`}` && string(out) != `{"controllerMutationRate":`+strings.Trim(in, `"`)+`}` {
+			t.Errorf("round trip of %s gave %s", in, out)
+		}
+	}
+}
+
+func TestSingularOperation(t *testing.T) {
+	ku := &v1beta1.KafkaUser{}
+	if err := json.Unmarshal([]byte(`{"spec": {"authorization": {"type": "simple", "acls": [
+		{"resource": {"type": "topic", "name": "orders"}, "operation": "Read"},
+		{"resource": {"type": "group", "name": "g"}, "operations": ["Read", "Describe"]}]}}}`), ku); err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, a := range DesiredACLs(ku, "User:x") {
+		ops = append(ops, fmt.Sprint(a.ResourceType, "/", a.ResourceName, "/", a.Operation))
+	}
+	want := []string{"TOPIC/orders/READ", "GROUP/g/READ", "GROUP/g/DESCRIBE"}
+	slices.Sort(ops)
+	slices.Sort(want)
+	if !slices.Equal(ops, want) {
+		t.Errorf("ACLs = %v, want %v", ops, want)
 	}
 }

@@ -33,6 +33,9 @@ type Admin interface {
 	Refresh(ctx context.Context) error
 	RefreshedAt() time.Time
 	RefreshAfter(ctx context.Context, t time.Time) error
+	// Unsure reports whether a write for the user got no answer, and from when a describe
+	// shows what Kafka made of it.
+	Unsure(user string) (time.Time, bool)
 	ACLs(principal string) ([]kafka.ACL, error)
 	Quotas(user string) (map[string]float64, error)
 	HasSCRAM(user string) (bool, error)
@@ -57,6 +60,8 @@ type Options struct {
 	FieldManager string
 	// SuperUsers are the Kafka's super users (e.g. User:CN=admin): no KafkaUser may be one.
 	SuperUsers []string
+	// SecretPrefix is prepended to the users' Secret names.
+	SecretPrefix string
 }
 
 // Reconciler reconciles one KafkaUser at a time; run many in parallel, Admin batches their
@@ -114,7 +119,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 	ctx = klog.NewContext(ctx, klog.FromContext(ctx).WithValues("user", username))
 
 	if ku.DeletionTimestamp != nil {
-		return controller.Result{}, r.finalize(ctx, ku)
+		return r.finalize(ctx, ku)
 	}
 	if ku.Annotations[v1beta1.AnnotationPauseReconciliation] == "true" {
 		return controller.Result{}, r.status(ctx, ku, statusOf(ku, metav1.ConditionFalse, v1beta1.ReasonReconciliationPaused,
@@ -143,6 +148,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 	}
 	if ku, err = r.patchFinalizer(ctx, ku, true); err != nil {
 		return controller.Result{}, err
+	}
+	// A write of an earlier attempt that got no answer may yet have been carried out: the diffs
+	// below are made from a view that knows what it did (else an ACL it made, no longer in the
+	// spec, would stay).
+	if wait, err := r.settle(ctx, username, otherUsername(ku)); err != nil {
+		return controller.Result{}, r.kafkaError(ctx, ku, err)
+	} else if wait > 0 {
+		return controller.Result{RequeueAfter: wait}, nil
 	}
 
 	// The principal the user had before its authentication type changed is cleaned up first.
@@ -185,6 +198,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 	if err != nil {
 		return controller.Result{}, r.kafkaError(ctx, ku, err)
 	}
+	if old := ku.Status.Secret; old != "" && cred.secret != "" && old != cred.secret {
+		if err := r.deleteRenamedSecret(ctx, ku, old); err != nil {
+			return controller.Result{}, err
+		}
+	}
 
 	st := statusOf(ku, metav1.ConditionTrue, v1beta1.ReasonReady, "credentials, ACLs and quotas are in effect")
 	st.Username = username
@@ -201,29 +219,37 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 
 // finalize removes what the user had in Kafka, then the finalizer. The Secret goes with its
 // owner.
-func (r *Reconciler) finalize(ctx context.Context, ku *v1beta1.KafkaUser) error {
+func (r *Reconciler) finalize(ctx context.Context, ku *v1beta1.KafkaUser) (controller.Result, error) {
 	if !finalizers.Has(ku, v1beta1.FinalizerUserOperator) {
-		return nil
+		return controller.Result{}, nil
 	}
 	if winner := r.owner(ku); winner == nil && r.reserved(Username(ku)) == "" { // a conflict's loser never managed the principal
 		// The principal comes from the spec and the name, never from the status alone.
 		username := Username(ku)
 		if err := r.Admin.EnsureLoaded(ctx); err != nil {
-			return r.kafkaError(ctx, ku, err)
+			return controller.Result{}, r.kafkaError(ctx, ku, err)
+		}
+		// A write for the user that got no answer (a create whose reconcile then failed) may
+		// have been carried out: cleaning up from a view without it left a deleted user's ACLs,
+		// quota and credential behind. Wait until it has settled and read Kafka again.
+		if wait, err := r.settle(ctx, username, otherUsername(ku)); err != nil {
+			return controller.Result{}, r.kafkaError(ctx, ku, err)
+		} else if wait > 0 {
+			return controller.Result{RequeueAfter: wait}, nil
 		}
 		// The view keeps only users managed when it was read: a user younger than the view may
 		// have had ACLs before; read Kafka again so that cleaning up misses none.
 		if !ku.CreationTimestamp.Time.Before(r.Admin.RefreshedAt().Add(-clockSkew)) {
 			if err := r.Admin.Refresh(ctx); err != nil {
-				return r.kafkaError(ctx, ku, err)
+				return controller.Result{}, r.kafkaError(ctx, ku, err)
 			}
 		}
 		if err := r.cleanUp(ctx, username); err != nil {
-			return r.kafkaError(ctx, ku, err)
+			return controller.Result{}, r.kafkaError(ctx, ku, err)
 		}
 		if old := ku.Status.Username; old != "" && old != username && old == otherUsername(ku) {
 			if err := r.cleanUp(ctx, old); err != nil {
-				return r.kafkaError(ctx, ku, err)
+				return controller.Result{}, r.kafkaError(ctx, ku, err)
 			}
 		}
 		klog.FromContext(ctx).Info("Removed the user's ACLs, quotas and SCRAM credential")
@@ -241,7 +267,26 @@ func (r *Reconciler) finalize(ctx context.Context, ku *v1beta1.KafkaUser) error 
 		r.scram.Forget(ku.UID)
 		r.written.Delete(ku.UID)
 	}
-	return err
+	return controller.Result{}, err
+}
+
+// settle says how long to wait before the view can be trusted for these users: while a write
+// for one of them that got no answer may still be carried out, the time left; once it has
+// settled, the view is read from Kafka again (shared with concurrent callers) and 0.
+func (r *Reconciler) settle(ctx context.Context, users ...string) (time.Duration, error) {
+	var latest time.Time
+	for _, u := range users {
+		if until, ok := r.Admin.Unsure(u); ok && until.After(latest) {
+			latest = until
+		}
+	}
+	if latest.IsZero() {
+		return 0, nil
+	}
+	if d := time.Until(latest); d > 0 {
+		return d, nil
+	}
+	return 0, r.Admin.RefreshAfter(ctx, latest)
 }
 
 // otherUsername is the principal the user's name has under the other kind of authentication
@@ -362,10 +407,13 @@ func (r *Reconciler) now() time.Time {
 	return time.Now()
 }
 
-// validate checks what admission cannot: a quantity's sign. Nothing changes for an invalid user.
+// validate checks what admission cannot: a rate's form and sign. Nothing changes for an invalid
+// user.
 func validate(ku *v1beta1.KafkaUser) string {
-	if q := ku.Spec.Quotas; q != nil && q.ControllerMutationRate != nil && q.ControllerMutationRate.Sign() < 0 {
-		return fmt.Sprintf("spec.quotas.controllerMutationRate must not be negative, got %s; nothing was changed", q.ControllerMutationRate)
+	if q := ku.Spec.Quotas; q != nil && q.ControllerMutationRate != nil {
+		if _, err := q.ControllerMutationRate.Quantity(); err != nil {
+			return fmt.Sprintf("spec.quotas.controllerMutationRate: %v; nothing was changed", err)
+		}
 	}
 	return ""
 }
