@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -46,3 +48,21 @@ func NewRecorder(ctx context.Context, client kubernetes.Interface, component str
 	}()
 	return b.NewRecorder(scheme, component), nil
 }
+
+// Pod and Claim name the object an Event is about besides the resource it regards, for its
+// related field. events.k8s.io folds the Events of one regarding object, reason, action and
+// related object into one series that keeps the first note: per-node Events without a related
+// object read "NodeCreated (x6): created node c-brokers-0" and hide the other five nodes.
+func Pod(namespace, name string) runtime.Object {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
+}
+
+// Claim is Pod for a PersistentVolumeClaim.
+func Claim(namespace, name string) runtime.Object {
+	return &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
+}
+
+// ForNode is an Event action that names a node by ID, where no object is left to relate the
+// Event to (a node removed from the quorum or from Kafka's metadata): like related, the action
+// keeps the Events of different nodes apart.
+func ForNode(action string, id int32) string { return fmt.Sprintf("%s node %d", action, id) }

@@ -47,6 +47,9 @@ type Options struct {
 	LeaderElect    bool
 	LeaseNamespace string
 	LeaseName      string
+	// LeaseDuration, RenewDeadline and RetryPeriod of the leader election: a standby takes a
+	// dead leader's lease at most LeaseDuration (and a RetryPeriod) after its last renewal.
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
 
 	Logs logs.Options
 }
@@ -65,6 +68,10 @@ func NewOptions(binary string) *Options {
 		StallTimeout: 5 * time.Minute,
 		LeaderElect:  true,
 		LeaseName:    "kafkaplane-" + binary,
+
+		LeaseDuration: 15 * time.Second,
+		RenewDeadline: 10 * time.Second,
+		RetryPeriod:   2 * time.Second,
 	}
 }
 
@@ -100,6 +107,11 @@ func (o *Options) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.LeaseNamespace, "leader-election-namespace", o.LeaseNamespace,
 		"namespace of the Lease; default: the pod's namespace (POD_NAMESPACE or the service account's)")
 	fs.StringVar(&o.LeaseName, "leader-election-id", o.LeaseName, "name of the Lease")
+	fs.DurationVar(&o.LeaseDuration, "leader-election-lease-duration", o.LeaseDuration,
+		"how long a standby waits, after the leader's last renewal, before it takes the lease")
+	fs.DurationVar(&o.RenewDeadline, "leader-election-renew-deadline", o.RenewDeadline,
+		"how long the leader retries renewing before it gives the lease up and exits")
+	fs.DurationVar(&o.RetryPeriod, "leader-election-retry-period", o.RetryPeriod, "how often the lease is tried")
 	o.Logs.AddFlags(fs)
 }
 
@@ -132,6 +144,9 @@ func (o *Options) Validate() error {
 	if (o.HTTPCertFile == "") != (o.HTTPKeyFile == "") {
 		errs = append(errs, errors.New("--http-tls-cert-file and --http-tls-key-file go together"))
 	}
+	if err := o.validateLeaseTimings(); err != nil {
+		errs = append(errs, err)
+	}
 	if o.LeaderElect && o.LeaseNamespace == "" {
 		o.LeaseNamespace = podNamespace()
 		if o.LeaseNamespace == "" {
@@ -153,4 +168,13 @@ func podNamespace() string {
 		return ""
 	}
 	return string(b)
+}
+
+// validateLeaseTimings checks what client-go's leader election requires of the three durations.
+func (o *Options) validateLeaseTimings() error {
+	if o.LeaderElect && !(o.RetryPeriod > 0 && o.RetryPeriod*6/5 < o.RenewDeadline && o.RenewDeadline < o.LeaseDuration) {
+		return fmt.Errorf("leader election needs 1.2 × --leader-election-retry-period (%s) < --leader-election-renew-deadline (%s) < --leader-election-lease-duration (%s)",
+			o.RetryPeriod, o.RenewDeadline, o.LeaseDuration)
+	}
+	return nil
 }

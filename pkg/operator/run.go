@@ -137,6 +137,7 @@ func Run(ctx context.Context, o *Options, setup Setup) error {
 	logger.Info("Informer caches synced")
 
 	le := leaderelection.Config{Enabled: o.LeaderElect, Namespace: o.LeaseNamespace, Name: o.LeaseName,
+		LeaseDuration: o.LeaseDuration, RenewDeadline: o.RenewDeadline, RetryPeriod: o.RetryPeriod,
 		OnLost: func() { lostAt.Store(time.Now().UnixNano()) }}
 	if err := leaderelection.Run(ctx, m.Kube, le, m.runControllers); err != nil {
 		return err

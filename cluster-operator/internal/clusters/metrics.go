@@ -17,7 +17,7 @@ type Metrics struct {
 // NewMetrics registers the metrics with reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{CertificateExpiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: metrics.Namespace, Subsystem: "cluster_operator", Name: "certificate_expiry_timestamp_seconds",
+		Namespace: metrics.Namespace, Subsystem: metrics.CertificateExpirySubsystem, Name: metrics.CertificateExpiryName,
 		Help: "Expiry (Unix time) of each CA and certificate a Kafka cluster's operator keeps, by namespace, cluster and certificate (the CA name, or the Secret of a node or operator certificate).",
 	}, []string{"namespace", "cluster", "certificate"})}
 	if err := reg.Register(m.CertificateExpiry); err != nil {

@@ -6,8 +6,12 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"strings"
+	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -19,6 +23,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/pkg/kafka/client"
 	"github.com/kafkaplane/kafkaplane/pkg/operator"
 	"github.com/kafkaplane/kafkaplane/topic-operator/internal/kafka"
+	"github.com/kafkaplane/kafkaplane/topic-operator/internal/lag"
 	"github.com/kafkaplane/kafkaplane/topic-operator/internal/topics"
 )
 
@@ -33,6 +38,15 @@ type Config struct {
 	LeaveAlone   string
 	Adopt        bool
 	AdoptNS      string
+	Lag          LagConfig
+}
+
+// LagConfig turns on the consumer-lag metrics (package lag).
+type LagConfig struct {
+	Enabled        bool
+	Groups, Topics string
+	Interval       time.Duration
+	MaxPartitions  int
 }
 
 // AddFlags registers the flags.
@@ -43,6 +57,11 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AdoptNS, "adopt-namespace", "", "namespace of adopted topics' resources; default: the only watched namespace")
 	fs.StringVar(&c.LeaveAlone, "unmanaged-config-keys", "leader.replication.throttled.replicas,follower.replication.throttled.replicas",
 		"comma-separated topic config keys never reset to the default (set by other tools)")
+	fs.BoolVar(&c.Lag.Enabled, "consumer-lag", false, "export consumer-group lag on /metrics (Kafka Exporter's metric names)")
+	fs.StringVar(&c.Lag.Groups, "consumer-lag-groups", "", "regular expression of the consumer groups whose lag is exported (whole names); all when empty")
+	fs.StringVar(&c.Lag.Topics, "consumer-lag-topics", "", "regular expression of the topics whose lag is exported (whole names); all when empty")
+	fs.DurationVar(&c.Lag.Interval, "consumer-lag-interval", 30*time.Second, "how often the lag is read from Kafka (scrapes serve the last read)")
+	fs.IntVar(&c.Lag.MaxPartitions, "consumer-lag-max-partitions", 10000, "most partitions exported; groups past it are skipped and counted")
 }
 
 // Defaults sets the common options' defaults for the topic operator.
@@ -50,7 +69,11 @@ func Defaults(o *operator.Options) { o.Workers = DefaultWorkers }
 
 // Setup registers the KafkaTopic controller.
 func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
-	kc, err := client.New(c.Kafka, "kafkaplane-topic-operator")
+	// CreateTopics goes out once per call: when its answer is lost, the next reconcile, whose
+	// resource then carries our finalizer, takes over the topic the lost request made. Retried
+	// by kgo within the call, it came back TOPIC_ALREADY_EXISTS and the resource was refused
+	// its own topic (seen on real Kafka with a broker cut off mid-batch).
+	kc, err := client.New(c.Kafka, "kafkaplane-topic-operator", client.NotRetried(int16(kmsg.CreateTopics)))
 	if err != nil {
 		return err
 	}
@@ -101,6 +124,21 @@ func (c *Config) Setup(ctx context.Context, m *operator.Manager) error {
 				}
 			}, m.Options.ResyncPeriod)
 		})
+	}
+	if c.Lag.Enabled {
+		groups, err := lag.Regexp(c.Lag.Groups)
+		if err != nil {
+			return err
+		}
+		topicsRe, err := lag.Regexp(c.Lag.Topics)
+		if err != nil {
+			return err
+		}
+		exp := lag.New(kadm.NewClient(kc), lag.Options{Groups: groups, Topics: topicsRe, Interval: c.Lag.Interval, MaxPartitions: c.Lag.MaxPartitions})
+		if err := m.Metrics.Register(exp); err != nil {
+			return fmt.Errorf("registering the consumer-lag metrics: %w", err)
+		}
+		m.AddRunnable(exp.Run)
 	}
 	m.ReportManaged("kafkatopic", kts)
 	m.AddRunnable(func(ctx context.Context) {
