@@ -26,9 +26,10 @@ generate: ## Regenerate deepcopy, clientset, listers, informers, apply configura
 	$(MAKE) charts manifests
 
 .PHONY: charts
-charts: ## Copy the CRDs into the chart and write the operators' RBAC rules (from pkg/rbac) into it.
+charts: ## Copy the CRDs into the chart; write the operators' RBAC rules (from pkg/rbac), the dashboards and the alerts into it.
 	cp deploy/crds/*.yaml charts/kafkaplane/files/crds/
 	go run ./pkg/hack/rbacgen charts/kafkaplane/charts
+	go run ./pkg/hack/dashboards charts/kafkaplane
 
 .PHONY: manifests
 manifests: ## Render deploy/install/kafkaplane.yaml from the chart (namespace kafkaplane, every namespace watched).
@@ -98,11 +99,29 @@ verify-deps: ## Each operator builds alone (GOWORK=off) and none links controlle
 	done; echo "operators build alone and do not use controller-runtime"
 
 .PHONY: test
-test: verify unit integration ## Everything CI runs: verify, unit tests, integration tests against a real control plane.
+test: verify unit fuzz-short integration ## Everything CI runs: verify, unit tests, a short fuzz run, integration tests against a real control plane.
+
+.PHONY: fuzz-short
+fuzz-short: ## Every fuzz target for 3 s (part of make test).
+	$(MAKE) fuzz FUZZTIME=3s
 
 .PHONY: unit
 unit: ## Unit tests of every module.
 	go test -race -count=1 $(addsuffix /...,$(addprefix ./,$(filter-out e2e,$(MODULES))))
+
+# Fuzz targets: package and function. Their seed corpora (in the code and testdata/fuzz/) run
+# with the unit tests; `make fuzz` mutates them for FUZZTIME each.
+FUZZ_TARGETS := \
+	pkg/apis/kafkaplane/v1beta1:FuzzConfigValue pkg/apis/kafkaplane/v1beta1:FuzzRate \
+	pkg/pki:FuzzLoadCA pkg/strimzi:FuzzConvert \
+	cluster-operator/internal/kafkaconfig:FuzzUserConfigProperties cluster-operator/internal/nodeids:FuzzParseRanges \
+	cluster-operator/internal/logging:FuzzInline user-operator/internal/kafka:FuzzDescribeACLsDecoder
+FUZZTIME ?= 30s
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME (default 30s); a finding is written to the package's testdata/fuzz and fails.
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "== $$pkg $$fn"; go test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) ./$$pkg || exit 1; done
 
 .PHONY: kafka-dist
 kafka-dist: ## Lay out the supported Apache Kafka versions from Maven Central into KAFKAPLANE_CACHE (needs java 17+ and mvn; the tests do it themselves).
@@ -128,15 +147,32 @@ clean: ## Remove build output (the control-plane cache in KAFKAPLANE_CACHE stays
 sandbox: ## Run a local Kafkaplane: control plane, 3 simulated nodes, CRDs, the cluster operator and deploy/examples (Ctrl-C stops it).
 	go run ./e2e/cmd/sandbox
 
+##@ Chaos (seeded faults; a table is printed, never a timed test)
+
+CHAOS_SEED ?= 1
+CHAOS_RUNS ?= 3
+CHAOS_TOPICS ?= 1000
+CHAOS_USERS ?= 200
+
+.PHONY: chaos
+chaos: ## Seeded fault runs (CHAOS_SEED, CHAOS_RUNS, CHAOS_TOPICS, CHAOS_USERS): topics and users created, changed and deleted while their operator (one, or the leader of two) is SIGKILLed or the API server restarted; the final state checked exactly.
+	CHAOS_SEED=$(CHAOS_SEED) CHAOS_RUNS=$(CHAOS_RUNS) CHAOS_TOPICS=$(CHAOS_TOPICS) CHAOS_USERS=$(CHAOS_USERS) go run ./e2e/cmd/chaos
+
 ##@ Benchmarks (figures printed, never timed tests)
 
 BENCH_TOPICS_N ?= 1000,10000
 BENCH_CLUSTERS ?= 100
 BENCH_USERS_TLS ?= 1000,20000
 BENCH_USERS_SCRAM ?= 1000
+BENCH_LAG_PARTITIONS ?= 1000
+BENCH_LAG_GROUPS ?= 10
 
 .PHONY: bench
-bench: bench-topics bench-users bench-cluster ## All benchmarks.
+bench: bench-topics bench-users bench-cluster bench-lag ## All benchmarks.
+
+.PHONY: bench-lag
+bench-lag: ## Topic operator's consumer-lag export: Kafka requests per read, read time, scrape size (BENCH_LAG_PARTITIONS × BENCH_LAG_GROUPS).
+	go run ./e2e/cmd/bench-lag -partitions $(BENCH_LAG_PARTITIONS) -groups $(BENCH_LAG_GROUPS)
 
 .PHONY: bench-cluster
 bench-cluster: ## Cluster operator: a 3+3 cluster to Ready, idle resync writes, a broker roll, RSS with BENCH_CLUSTERS small clusters.

@@ -3,6 +3,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -288,4 +289,13 @@ func KeepLog(p *localcluster.Process) {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "keeping the operator log: %v\n", err)
 	}
+}
+
+// LogVolume is the number of lines and bytes in a log file so far.
+func LogVolume(path string) (lines int, size int64) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0
+	}
+	return bytes.Count(b, []byte("\n")), int64(len(b))
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +114,37 @@ func TestClusterOperatorRollsWithKafka(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	framework.Eventually(t, time.Minute, "Kafka c Ready after the brokers' roll", kafkaReady(t, f, ns, "c"))
+	// Each node has Events of its own on the Kafka: events.k8s.io folds one reason's Events into
+	// one series with the first note unless they relate to different objects.
+	var nodes, brokerNodes []string
+	for name := range before {
+		nodes = append(nodes, name)
+		if strings.Contains(name, "-brokers-") {
+			brokerNodes = append(brokerNodes, name)
+		}
+	}
+	for reason, want := range map[string][]string{"NodeCreated": nodes, "NodeRestarted": brokerNodes} {
+		framework.Eventually(t, 30*time.Second, reason+" Events for every node", func() (bool, error) {
+			list, err := f.Kube.EventsV1().Events(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return false, err
+			}
+			var notes []string
+			for _, e := range list.Items {
+				if e.Reason == reason && e.Regarding.Kind == "Kafka" && e.Regarding.Name == "c" {
+					notes = append(notes, e.Note)
+				}
+			}
+			for _, node := range want {
+				if !slices.ContainsFunc(notes, func(n string) bool {
+					return strings.Contains(n, "node "+node+" ") || strings.Contains(n, "node "+node+":")
+				}) {
+					return false, fmt.Errorf("no %s Event names %s: %q", reason, node, notes)
+				}
+			}
+			return true, nil
+		})
+	}
 
 	// A config change: the controller is not restarted (kfake has no DescribeQuorum, and
 	// unknown is not safe), and the brokers wait for it.

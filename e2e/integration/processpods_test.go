@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,10 +95,10 @@ func TestOperatorPodRunsWithItsServiceAccountIdentity(t *testing.T) {
 		return p.Status.Phase == corev1.PodRunning && podReady(p)
 	})[0]
 
-	// Its Lease is held by the pod (POD_NAME through the downward API).
+	// Its Lease is held by the pod (POD_NAME through the downward API, and its process's suffix).
 	framework.Eventually(t, 30*time.Second, "the operator's lease", func() (bool, error) {
 		l, err := f.Kube.CoordinationV1().Leases(ns).Get(t.Context(), "kafkaplane-topic-operator", metav1.GetOptions{})
-		return err == nil && l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity == pod.Name, err
+		return err == nil && l.Spec.HolderIdentity != nil && strings.HasPrefix(*l.Spec.HolderIdentity, pod.Name+"_"), err
 	})
 
 	// The credentials handed to the process are its service account's, bound to the pod.

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -160,6 +161,8 @@ func controllerLosesDisk(t *testing.T, f *framework.Framework, ns string) {
 		}
 		return true, nil
 	})
+	// The switch may roll the controllers: the disk is lost from a settled cluster.
+	waitKafkaReady(t, f, ns, "c", 3*time.Minute)
 	tr := startTraffic(t, f, ns)
 	// Lose the disk of a controller that is not the leader.
 	q, err := describeQuorum(ctx, adminCl)
@@ -174,7 +177,9 @@ func controllerLosesDisk(t *testing.T, f *framework.Framework, ns string) {
 	if err := f.Kube.CoreV1().PersistentVolumeClaims(ns).Delete(ctx, "data-"+name, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Kube.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+	// A pod the operator is replacing at this moment may be gone already (make test once found
+	// it so): its next incarnation starts on the new, empty volume all the same.
+	if err := f.Kube.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		t.Fatal(err)
 	}
 	start := time.Now()

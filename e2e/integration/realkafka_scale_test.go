@@ -28,8 +28,10 @@ func scalePool(t *testing.T, f *framework.Framework, ns, pool string, n int) {
 	}
 }
 
-// brokerScaleDownAndRF adds a fourth broker, gives it a replica (a KafkaTopic of 4 partitions
-// with RF 1), and scales back to 3: the scale-down is refused while the broker holds the
+// brokerScaleDownAndRF adds a fourth broker, gives it a replica (a KafkaTopic of 12 partitions
+// with RF 1: Kafka stripes replicas over the 3 racks first, so with 4 partitions the rack the
+// new broker shares got one, on either of its brokers, and the new one got none about half the
+// time; with 12 each rack gets 4, two per broker of the shared rack), and scales back to 3: the scale-down is refused while the broker holds the
 // replica, and done once the replica is moved (as a user would, with a reassignment); then the
 // topic's replication factor goes 1 → 3 from the KafkaTopic and Kafka carries it out.
 func brokerScaleDownAndRF(t *testing.T, f *framework.Framework, ns string) {
@@ -55,7 +57,7 @@ func brokerScaleDownAndRF(t *testing.T, f *framework.Framework, ns string) {
 apiVersion: kafkaplane.io/v1beta1
 kind: KafkaTopic
 metadata: {name: moving, labels: {kafkaplane.io/cluster: c}}
-spec: {partitions: 4, replicas: 1}
+spec: {partitions: 12, replicas: 1}
 `)); err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,7 @@ type userEnv struct {
 	adm       *kadm.Client
 	ca        *pki.KeyPair
 	pwFile    string
+	kf        *kafkafake.Cluster
 }
 
 const operatorPassword = "operator-secret-password"
@@ -62,6 +63,7 @@ func setupUsers(t *testing.T) *userEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(kf.Close)
+	e.kf = kf
 	e.bootstrap = kf.Bootstrap()
 	e.cl = scramClient(t, e.bootstrap, "operator", operatorPassword)
 	e.adm = kadm.NewClient(e.cl)

@@ -4,13 +4,15 @@
 // kfake's limits, which tests must respect and report rather than paper over: one listener and
 // one TLS configuration per broker; SASL on or off for the whole cluster; no DescribeQuorum;
 // mTLS clients are User:ANONYMOUS to its authorizer (ACL principals come from SASL only); SCRAM
-// at 4096 iterations; reassignments accepted but not executed; quotas stored, not enforced.
+// at 4096 iterations; reassignments accepted but not executed; quotas stored, not enforced;
+// BROKER_LOGGER configs modelled here (loggers.go), not by kfake.
 package kafkafake
 
 import (
 	"crypto/tls"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -37,6 +39,9 @@ type Options struct {
 // Cluster is a running fake Kafka.
 type Cluster struct {
 	*kfake.Cluster
+	loggers brokerLoggers
+	down    atomic.Bool
+	hanging atomic.Bool
 }
 
 // Start starts a fake cluster on loopback.
@@ -74,7 +79,10 @@ func Start(o Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting kfake: %w", err)
 	}
-	return &Cluster{Cluster: c}, nil
+	out := &Cluster{Cluster: c}
+	out.serveOutage()
+	out.serveLoggers()
+	return out, nil
 }
 
 // Bootstrap is the comma-separated list of broker addresses.

@@ -117,7 +117,7 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 	if err != nil {
 		return err
 	}
-	rec := &clusters.Reconciler{Metrics: met, Dynamic: &dynconfig.Applier{Client: checker.Client}, Features: &features.Raiser{Client: checker.Client, Report: checker.Report}, Quorum: checker, Registrations: checker, Kube: m.Kube, Client: m.Kafkaplane, Caches: caches, Recorder: m.Recorder, Checker: checker, Metadata: m.Metadata,
+	rec := &clusters.Reconciler{Metrics: met, Dynamic: &dynconfig.Applier{Client: checker.Client}, Loggers: &dynconfig.Loggers{Client: checker.Client, NodeClient: checker.NodeClient}, Features: &features.Raiser{Client: checker.Client, Report: checker.Report}, Quorum: checker, Registrations: checker, Kube: m.Kube, Client: m.Kafkaplane, Caches: caches, Recorder: m.Recorder, Checker: checker, Metadata: m.Metadata,
 		Opts: clusters.Options{FieldManager: m.FieldManager, TopicOperatorImage: c.TopicOperatorImage, UserOperatorImage: c.UserOperatorImage}}
 	if c.JMXExporterImage != "" {
 		rec.Opts.Metrics = &nodes.Metrics{Image: c.JMXExporterImage, JarPath: c.JMXExporterJar}

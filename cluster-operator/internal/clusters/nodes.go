@@ -2,6 +2,7 @@ package clusters
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/apply"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/events"
 )
 
 // applyNodes writes each planned node's certificate Secret, ConfigMap and claims, and creates
@@ -42,7 +44,34 @@ func (r *Reconciler) applyNodes(ctx context.Context, k *v1beta1.Kafka, p *plan) 
 			return fmt.Errorf("creating pod %s/%s: %w", ns, np.name, err)
 		}
 		klog.FromContext(ctx).Info("Created node pod", "pod", np.name)
-		r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "NodeCreated", "Reconcile", "created node %s (pool %s, node ID %d)", np.name, np.node.Pool, np.node.ID)
+		r.Recorder.Eventf(k, events.Pod(ns, np.name), corev1.EventTypeNormal, "NodeCreated", "Reconcile", "created node %s (pool %s, node ID %d)", np.name, np.node.Pool, np.node.ID)
+	}
+	return nil
+}
+
+// applyClaimMetadata adds to an existing claim the labels and annotations its template gained
+// (template.persistentVolumeClaim); it removes none, since it cannot tell a key the template
+// dropped from one someone else set.
+func (r *Reconciler) applyClaimMetadata(ctx context.Context, cur, want *corev1.PersistentVolumeClaim) error {
+	missing := func(want, have map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range want {
+			if hv, ok := have[k]; !ok || hv != v {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	labels, annotations := missing(want.Labels, cur.Labels), missing(want.Annotations, cur.Annotations)
+	if len(labels)+len(annotations) == 0 {
+		return nil
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labels, "annotations": annotations}})
+	if err != nil {
+		return fmt.Errorf("PVC %s metadata: %w", cur.Name, err)
+	}
+	if _, err := r.Kube.CoreV1().PersistentVolumeClaims(cur.Namespace).Patch(ctx, cur.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: r.Opts.FieldManager}); err != nil {
+		return fmt.Errorf("updating the labels and annotations of PVC %s/%s: %w", cur.Namespace, cur.Name, err)
 	}
 	return nil
 }
@@ -59,6 +88,9 @@ func (r *Reconciler) applyClaim(ctx context.Context, k *v1beta1.Kafka, p *plan, 
 		}
 		return nil
 	}
+	if err := r.applyClaimMetadata(ctx, cur, want); err != nil {
+		return err
+	}
 	wantSize := want.Spec.Resources.Requests[corev1.ResourceStorage]
 	curSize := cur.Spec.Resources.Requests[corev1.ResourceStorage]
 	switch wantSize.Cmp(curSize) {
@@ -74,6 +106,6 @@ func (r *Reconciler) applyClaim(ctx context.Context, k *v1beta1.Kafka, p *plan, 
 		p.warnings = append(p.warnings, fmt.Sprintf("resizing PVC %s to %s: %v", cur.Name, wantSize.String(), err))
 		return nil
 	}
-	r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "VolumeResized", "Reconcile", "PVC %s resized from %s to %s", cur.Name, curSize.String(), wantSize.String())
+	r.Recorder.Eventf(k, events.Claim(ns, cur.Name), corev1.EventTypeNormal, "VolumeResized", "Reconcile", "PVC %s resized from %s to %s", cur.Name, curSize.String(), wantSize.String())
 	return nil
 }

@@ -52,6 +52,8 @@ type Reconciler struct {
 	Metadata metadata.Interface
 	// Dynamic applies cluster-wide dynamic broker configs at runtime; nil leaves them to rolls.
 	Dynamic DynamicConfigurer
+	// Loggers sets the brokers' logger levels at runtime; nil leaves them to restarts.
+	Loggers LoggerSetter
 	// Quorum changes the controller quorum's voters on controller scale-up and scale-down.
 	Quorum QuorumChanger
 	// Registrations unregisters removed nodes from Kafka's metadata; nil leaves them.
@@ -134,6 +136,7 @@ func (r *Reconciler) reconcile(ctx context.Context, k *v1beta1.Kafka, pools []*v
 		return controller.Result{}, err
 	}
 	r.applyDynamic(ctx, k, p)
+	r.applyLogging(ctx, k, p)
 	r.reconcileVoters(ctx, k, p)
 	if err := r.removeNodes(ctx, k, p); err != nil {
 		return controller.Result{}, err

@@ -13,6 +13,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/events"
 	"github.com/kafkaplane/kafkaplane/pkg/ownership"
 )
 
@@ -92,6 +93,6 @@ func (r *Reconciler) deleteNode(ctx context.Context, k *v1beta1.Kafka, pod *core
 		deleted = append(deleted, c.Name)
 	}
 	klog.FromContext(ctx).Info("Removed node", "pod", name, "claims", deleted)
-	r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "NodeRemoved", "ScaleDown", "removed node %s (claims deleted: %s)", name, strings.Join(deleted, ", "))
+	r.Recorder.Eventf(k, events.Pod(ns, name), corev1.EventTypeNormal, "NodeRemoved", "ScaleDown", "removed node %s (claims deleted: %s)", name, strings.Join(deleted, ", "))
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/roller"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/events"
 )
 
 // RestartChecker asks Kafka whether a node may go away: restarting a ready node, or removing
@@ -118,7 +119,7 @@ func (r *Reconciler) roll(ctx context.Context, k *v1beta1.Kafka, p *plan) (rollS
 		return st, fmt.Errorf("restarting node %s: %w", pod.Name, err)
 	}
 	klog.FromContext(ctx).Info("Restarting node", "pod", pod.Name, "reasons", next.Reasons)
-	r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "NodeRestarted", "Roll", "restarting node %s: %s", pod.Name, strings.Join(next.Reasons, ", "))
+	r.Recorder.Eventf(k, events.Pod(k.Namespace, pod.Name), corev1.EventTypeNormal, "NodeRestarted", "Roll", "restarting node %s: %s", pod.Name, strings.Join(next.Reasons, ", "))
 	return st, nil
 }
 

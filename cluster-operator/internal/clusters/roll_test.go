@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"github.com/kafkaplane/kafkaplane/pkg/pki"
 	"slices"
 	"strings"
 	"testing"
@@ -12,8 +11,11 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/conditions"
+	"github.com/kafkaplane/kafkaplane/pkg/pki"
 )
 
 // readyCluster is a cluster of one controller (ID 0... by assignment) and two brokers, all Ready.
@@ -283,20 +285,65 @@ func (f *fakeRegistrations) Unregister(_ context.Context, _ *v1beta1.Kafka, id i
 
 func TestInvalidSpecChangesNothing(t *testing.T) {
 	k := testKafka()
-	k.Spec.Kafka.Config = map[string]v1beta1.ConfigValue{"listeners": v1beta1.ConfigValue("PLAINTEXT://:9092")}
+	k.Spec.Kafka.Config = map[string]v1beta1.ConfigValue{"ssl.client.auth": v1beta1.ConfigValue("none")}
 	e := newEnv(t, k, testPool("brokers", 1, v1beta1.RoleBroker))
 	e.reconcile(t)
 	if n := len(e.pods(t)); n != 0 {
 		t.Fatalf("%d pods for an invalid Kafka", n)
 	}
 	c := findReady(e.kafka(t))
-	if c == nil || c.Reason != v1beta1.ReasonInvalidSpec || !strings.Contains(c.Message, "spec.kafka.config.listeners is set by the operator") ||
+	if c == nil || c.Reason != v1beta1.ReasonInvalidSpec || !strings.Contains(c.Message, "spec.kafka.config.ssl.client.auth is set by the operator") ||
 		!strings.Contains(c.Message, "no KafkaNodePool with replicas has the controller role") {
 		t.Fatalf("condition: %+v", c)
 	}
 	pool, _ := e.kp.KafkaplaneV1beta1().KafkaNodePools(ns).Get(context.Background(), "brokers", metav1.GetOptions{})
 	if pc := findPoolReady(pool); pc == nil || pc.Reason != v1beta1.ReasonInvalidSpec {
 		t.Errorf("pool condition: %+v", pc)
+	}
+}
+
+// An owned key that does not touch security is left out with a Warning condition and an Event,
+// as Strimzi does, and the rest of the Kafka goes ahead (it used to refuse the whole Kafka).
+func TestOwnedConfigKeyIgnoredWithWarning(t *testing.T) {
+	k := testKafka()
+	k.Spec.Kafka.Config = map[string]v1beta1.ConfigValue{"listeners": "PLAINTEXT://:9092", "broker.rack": "a", "log.retention.ms": "1000"}
+	e := newEnv(t, k, testPool("controllers", 1, v1beta1.RoleController), testPool("brokers", 1, v1beta1.RoleBroker))
+	e.reconcile(t)
+	if n := len(e.pods(t)); n != 2 {
+		t.Fatalf("%d pods, want 2: the Kafka must go ahead", n)
+	}
+	cm, err := e.kube.CoreV1().ConfigMaps(ns).Get(context.Background(), v1beta1.NodeName("c", "brokers", 0), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var props string
+	for _, v := range cm.Data {
+		props += v
+	}
+	if strings.Contains(props, "PLAINTEXT://:9092") || strings.Contains(props, "broker.rack=a") || !strings.Contains(props, "log.retention.ms=1000") {
+		t.Errorf("node configuration:\n%s", props)
+	}
+	w := conditions.Find(e.kafka(t).Status.Conditions, v1beta1.ConditionWarning)
+	if w == nil || w.Status != metav1.ConditionTrue || w.Reason != v1beta1.ReasonIgnoredConfig || !strings.Contains(w.Message, "broker.rack, listeners") {
+		t.Fatalf("warning condition %+v", w)
+	}
+	var event bool
+	for len(e.rec.Recorder.(*events.FakeRecorder).Events) > 0 {
+		event = event || strings.Contains(<-e.rec.Recorder.(*events.FakeRecorder).Events, v1beta1.ReasonIgnoredConfig)
+	}
+	if !event {
+		t.Error("no IgnoredConfig event")
+	}
+	// Once the keys are gone, so is the warning.
+	k = e.kafka(t)
+	k.Spec.Kafka.Config = map[string]v1beta1.ConfigValue{"log.retention.ms": "1000"}
+	if _, err := e.kp.KafkaplaneV1beta1().Kafkas(ns).Update(context.Background(), k, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	e.reconcile(t)
+	if w := conditions.Find(e.kafka(t).Status.Conditions, v1beta1.ConditionWarning); w != nil {
+		t.Errorf("warning left after the keys were removed: %+v", w)
 	}
 }
 

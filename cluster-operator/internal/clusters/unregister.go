@@ -8,6 +8,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/events"
 	"github.com/kafkaplane/kafkaplane/pkg/ownership"
 )
 
@@ -66,7 +67,7 @@ func (r *Reconciler) unregisterNodes(ctx context.Context, k *v1beta1.Kafka, p *p
 		if stays {
 			msg += " (its controller registration, if any, stays: Kafka removes one only from 4.4, at metadata.version 4.4-IV2)"
 		}
-		r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "NodeUnregistered", "Scale", msg, id)
+		r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "NodeUnregistered", events.ForNode("Scale", id), msg, id)
 	}
 	p.registered = keep
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkaconfig"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/events"
 )
 
 // QuorumChanger changes the KRaft controller quorum's voters (KIP-853).
@@ -127,7 +128,7 @@ func (r *Reconciler) reconcileVoters(ctx context.Context, k *v1beta1.Kafka, p *p
 			changed = true
 			p.recheck = true
 			p.warnings = append(p.warnings, fmt.Sprintf("controller %s is replacing its old metadata directory in the quorum", np.name))
-			r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "VoterReplaced", "Scale",
+			r.Recorder.Eventf(k, events.Pod(k.Namespace, np.name), corev1.EventTypeNormal, "VoterReplaced", "Scale",
 				"controller %s (node %d) came back with a new metadata directory: its old directory left the quorum's voters", np.name, np.node.ID)
 		case isVoter:
 			// The voter is this pod only if the leader hears from it now and this pod has run
@@ -152,7 +153,7 @@ func (r *Reconciler) reconcileVoters(ctx context.Context, k *v1beta1.Kafka, p *p
 			changed = true
 			p.recheck = true
 			p.warnings = append(p.warnings, fmt.Sprintf("controller %s is joining the quorum as a voter", np.name))
-			r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "VoterAdded", "Scale", "controller %s (node %d) added to the quorum's voters", np.name, np.node.ID)
+			r.Recorder.Eventf(k, events.Pod(k.Namespace, np.name), corev1.EventTypeNormal, "VoterAdded", "Scale", "controller %s (node %d) added to the quorum's voters", np.name, np.node.ID)
 		}
 	}
 	for _, id := range leaving {
@@ -173,7 +174,7 @@ func (r *Reconciler) reconcileVoters(ctx context.Context, k *v1beta1.Kafka, p *p
 			continue
 		}
 		changed = true
-		r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "VoterRemoved", "Scale", "node %d removed from the quorum's voters", id)
+		r.Recorder.Eventf(k, nil, corev1.EventTypeNormal, "VoterRemoved", events.ForNode("Scale", id), "node %d removed from the quorum's voters", id)
 	}
 }
 

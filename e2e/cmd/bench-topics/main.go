@@ -244,7 +244,7 @@ func (b *runner) operator(ctx context.Context, n int, dir string) (time.Duration
 	const resync = 10 * time.Second
 	args := []string{"--kubeconfig=" + b.e.Cluster.Kubeconfig, "--watch-namespaces=" + ns, "--resource-labels=kafkaplane.io/cluster=bench",
 		"--bootstrap-servers=" + b.kf.Bootstrap(), "--leader-elect=false", fmt.Sprintf("--http-address=127.0.0.1:%d", port),
-		"--resync-period=" + resync.String(), "--log-level=ERROR", "--profiling"}
+		"--resync-period=" + resync.String(), "--log-level=" + logLevel(), "--profiling"}
 	if w := os.Getenv("BENCH_WORKERS"); w != "" {
 		args = append(args, "--workers="+w)
 	}
@@ -310,9 +310,18 @@ func (b *runner) operator(ctx context.Context, n int, dir string) (time.Duration
 			fmt.Fprintf(os.Stderr, "operator log after idle, last 3000 bytes:\n%s\n", string(log[max(0, len(log)-3000):]))
 		}
 	}
-	fmt.Printf("%-8s %-8d %9.1f %9.0f %12.2f %14s %10s %s / operator CPU %.1fs\n", "operator", n, d.Seconds(), float64(n)/d.Seconds(),
-		float64(w1-w0)/float64(n), bench.Diff(k1, k0), rss, idle, cpu)
+	lines, size := bench.LogVolume(p.LogFile)
+	fmt.Printf("%-8s %-8d %9.1f %9.0f %12.2f %14s %10s %s / operator CPU %.1fs / log at %s: %d lines, %.1f KiB\n", "operator", n, d.Seconds(), float64(n)/d.Seconds(),
+		float64(w1-w0)/float64(n), bench.Diff(k1, k0), rss, idle, cpu, logLevel(), lines, float64(size)/1024)
 	return d, nil
+}
+
+// logLevel is the operator's --log-level: $BENCH_LOG_LEVEL, ERROR by default.
+func logLevel() string {
+	if l := os.Getenv("BENCH_LOG_LEVEL"); l != "" {
+		return l
+	}
+	return "ERROR"
 }
 
 // watchReady counts the Ready KafkaTopics in ns, from a watch.
