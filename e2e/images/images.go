@@ -1,7 +1,8 @@
 // Package images builds the operators' container images without Docker: static binaries
 // cross-compiled for linux/amd64 and linux/arm64, each in a single layer with a CA bundle and a
 // non-root user, assembled with go-containerregistry into one OCI image layout per operator (an
-// index of both platforms).
+// index of both platforms); and the jmx-exporter image, the Prometheus JMX exporter's pinned
+// Java agent from Maven Central with a static cp.
 package images
 
 import (
@@ -13,7 +14,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -23,6 +26,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/crypto/x509roots/fallback/bundle"
+
+	"github.com/kafkaplane/kafkaplane/e2e/jmxagent"
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
 
 // Binaries are the operators.
@@ -37,67 +43,133 @@ const UID = 65532
 // Source is the images' source label.
 const Source = "https://github.com/kafkaplane/kafkaplane"
 
-// Build writes out/<binary>/ as an OCI layout for each operator, built from the repository at
-// root with version stamped in.
+// JMXExporter is the image holding the Prometheus JMX exporter's Java agent at
+// v1beta1.JMXExporterJar, with a static /bin/cp (pkg/cmd/copyfile) for the cluster operator's
+// init container; it is the cluster operator's default --jmx-exporter-image.
+const JMXExporter = v1beta1.ImageJMXExporter
+
+// Build writes out/<name>/ as an OCI layout for each operator and for the JMX exporter image,
+// built from the repository at root with version stamped in.
 func Build(ctx context.Context, root, out, version string, log io.Writer) error {
 	certs := caBundle()
-	for _, b := range Binaries {
+	jar, err := jmxagent.Ensure(ctx, "", log)
+	if err != nil {
+		return err
+	}
+	agent, err := os.ReadFile(jar)
+	if err != nil {
+		return err
+	}
+	for _, name := range append(append([]string(nil), Binaries...), JMXExporter) {
 		idx := v1.ImageIndex(empty.Index)
 		idx = mutate.IndexMediaType(idx, types.OCIImageIndex)
 		for _, arch := range Architectures {
-			img, err := image(ctx, root, b, arch, version, certs, log)
+			var img v1.Image
+			var err error
+			if name == JMXExporter {
+				img, err = jmxExporterImage(ctx, root, arch, version, agent, log)
+			} else {
+				img, err = operatorImage(ctx, root, name, arch, version, certs, log)
+			}
 			if err != nil {
 				return err
 			}
 			idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img,
 				Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
 		}
-		dir := filepath.Join(out, b)
+		dir := filepath.Join(out, name)
 		if err := os.RemoveAll(dir); err != nil {
 			return err
 		}
 		if _, err := layout.Write(dir, idx); err != nil {
-			return fmt.Errorf("writing the layout of %s: %w", b, err)
+			return fmt.Errorf("writing the layout of %s: %w", name, err)
 		}
-		fmt.Fprintf(log, "%s: %s\n", b, dir)
+		fmt.Fprintf(log, "%s: %s\n", name, dir)
 	}
 	return nil
 }
 
-func image(ctx context.Context, root, binary, arch, version string, certs []byte, log io.Writer) (v1.Image, error) {
+// goBuild cross-compiles the main package pkg (relative to root) for linux/arch, statically.
+func goBuild(ctx context.Context, root, pkg, arch, version string, log io.Writer) ([]byte, error) {
 	tmp, err := os.MkdirTemp("", "kafkaplane-image-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, binary)
+	bin := filepath.Join(tmp, filepath.Base(pkg))
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath",
-		"-ldflags", "-s -w -X github.com/kafkaplane/kafkaplane/pkg/version.Version="+version, "-o", bin, "./"+binary)
+		"-ldflags", "-s -w -X github.com/kafkaplane/kafkaplane/pkg/version.Version="+version, "-o", bin, "./"+pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("building %s for %s: %w", binary, arch, err)
+		return nil, fmt.Errorf("building %s for %s: %w", pkg, arch, err)
 	}
-	exe, err := os.ReadFile(bin)
-	if err != nil {
-		return nil, err
-	}
+	return os.ReadFile(bin)
+}
+
+// users are the images' /etc/passwd and /etc/group entries.
+func users() []file {
 	passwd := fmt.Sprintf("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%d:%d:nonroot:/home/nonroot:/sbin/nologin\n", UID, UID)
 	group := fmt.Sprintf("root:x:0:\nnonroot:x:%d:\n", UID)
-	data, err := tarOf([]file{
+	return []file{
 		{name: "etc/", dir: true},
 		{name: "etc/passwd", data: []byte(passwd), mode: 0o644},
 		{name: "etc/group", data: []byte(group), mode: 0o644},
-		{name: "etc/ssl/", dir: true},
-		{name: "etc/ssl/certs/", dir: true},
-		{name: "etc/ssl/certs/ca-certificates.crt", data: certs, mode: 0o644},
 		{name: "tmp/", dir: true, mode: 0o1777},
-		{name: "usr/", dir: true},
-		{name: "usr/local/", dir: true},
-		{name: "usr/local/bin/", dir: true},
-		{name: "usr/local/bin/" + binary, data: exe, mode: 0o755},
+	}
+}
+
+func operatorImage(ctx context.Context, root, binary, arch, version string, certs []byte, log io.Writer) (v1.Image, error) {
+	exe, err := goBuild(ctx, root, binary, arch, version, log)
+	if err != nil {
+		return nil, err
+	}
+	files := append(users(),
+		file{name: "etc/ssl/", dir: true},
+		file{name: "etc/ssl/certs/", dir: true},
+		file{name: "etc/ssl/certs/ca-certificates.crt", data: certs, mode: 0o644},
+		file{name: "usr/", dir: true},
+		file{name: "usr/local/", dir: true},
+		file{name: "usr/local/bin/", dir: true},
+		file{name: "usr/local/bin/" + binary, data: exe, mode: 0o755},
+	)
+	return assemble(arch, files, []string{"/usr/local/bin/" + binary}, []string{"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"},
+		map[string]string{
+			"org.opencontainers.image.title":       "kafkaplane " + binary,
+			"org.opencontainers.image.version":     version,
+			"org.opencontainers.image.source":      Source,
+			"org.opencontainers.image.description": "Kafkaplane " + binary,
+		})
+}
+
+func jmxExporterImage(ctx context.Context, root, arch, version string, agent []byte, log io.Writer) (v1.Image, error) {
+	cp, err := goBuild(ctx, root, "pkg/cmd/copyfile", arch, version, log)
+	if err != nil {
+		return nil, err
+	}
+	jar := strings.TrimPrefix(v1beta1.JMXExporterJar, "/")
+	files := append(users(), file{name: "bin/", dir: true}, file{name: "bin/cp", data: cp, mode: 0o755})
+	var dirs []string
+	for d := path.Dir(jar); d != "."; d = path.Dir(d) {
+		dirs = append([]string{d + "/"}, dirs...)
+	}
+	for _, d := range dirs {
+		files = append(files, file{name: d, dir: true})
+	}
+	files = append(files, file{name: jar, data: agent, mode: 0o644})
+	return assemble(arch, files, []string{"/bin/cp"}, nil, map[string]string{
+		"org.opencontainers.image.title":       "kafkaplane jmx-exporter",
+		"org.opencontainers.image.version":     version,
+		"org.opencontainers.image.source":      Source,
+		"org.opencontainers.image.description": "The Prometheus JMX exporter's Java agent " + jmxagent.Version + " (" + jmxagent.Coordinates + ", SHA-256 " + jmxagent.SHA256 + "), for Kafkaplane's Kafka nodes",
+		"io.kafkaplane.jmx-exporter.version":   jmxagent.Version,
 	})
+}
+
+// assemble makes a one-layer image of files for linux/arch, run as the nonroot user.
+func assemble(arch string, files []file, entrypoint, env []string, labels map[string]string) (v1.Image, error) {
+	data, err := tarOf(files)
 	if err != nil {
 		return nil, err
 	}
@@ -119,15 +191,10 @@ func image(ctx context.Context, root, binary, arch, version string, certs []byte
 	cf.OS, cf.Architecture = "linux", arch
 	cf.Created = v1.Time{Time: time.Unix(0, 0).UTC()} // reproducible
 	cf.Config.User = fmt.Sprintf("%d:%d", UID, UID)
-	cf.Config.Entrypoint = []string{"/usr/local/bin/" + binary}
+	cf.Config.Entrypoint = entrypoint
 	cf.Config.WorkingDir = "/"
-	cf.Config.Env = []string{"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"}
-	cf.Config.Labels = map[string]string{
-		"org.opencontainers.image.title":       "kafkaplane " + binary,
-		"org.opencontainers.image.version":     version,
-		"org.opencontainers.image.source":      Source,
-		"org.opencontainers.image.description": "Kafkaplane " + binary,
-	}
+	cf.Config.Env = env
+	cf.Config.Labels = labels
 	return mutate.ConfigFile(img, cf)
 }
 

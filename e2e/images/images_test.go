@@ -5,18 +5,20 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/kafkaplane/kafkaplane/e2e/build"
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
 
 // MaxUncompressed is the size budget of one image for one architecture.
 const MaxUncompressed = 40 << 20
 
-// TestImages builds the three images for both architectures and inspects the layouts:
+// TestImages builds the three operator images and the jmx-exporter image for both architectures and inspects the layouts:
 // platforms, entrypoint, non-root user, labels, the binary and CA bundle in the file system,
 // and the uncompressed size.
 func TestImages(t *testing.T) {
@@ -31,7 +33,7 @@ func TestImages(t *testing.T) {
 	if err := Build(context.Background(), root, out, "9.9.9-test", io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range Binaries {
+	for _, b := range append(append([]string(nil), Binaries...), JMXExporter) {
 		p, err := layout.FromPath(filepath.Join(out, b))
 		if err != nil {
 			t.Fatal(err)
@@ -57,7 +59,11 @@ func TestImages(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cf.Config.User != "65532:65532" || !slices.Equal(cf.Config.Entrypoint, []string{"/usr/local/bin/" + b}) ||
+			entrypoint := []string{"/usr/local/bin/" + b}
+			if b == JMXExporter {
+				entrypoint = []string{"/bin/cp"}
+			}
+			if cf.Config.User != "65532:65532" || !slices.Equal(cf.Config.Entrypoint, entrypoint) ||
 				cf.Config.Labels["org.opencontainers.image.version"] != "9.9.9-test" || cf.Architecture != d.Platform.Architecture {
 				t.Errorf("%s/%s config: user %q entrypoint %v labels %v arch %s", b, d.Platform.Architecture, cf.Config.User, cf.Config.Entrypoint, cf.Config.Labels, cf.Architecture)
 			}
@@ -76,7 +82,14 @@ func TestImages(t *testing.T) {
 				files[h.Name] = h.Size
 			}
 			rc.Close()
-			if files["usr/local/bin/"+b] == 0 || files["etc/ssl/certs/ca-certificates.crt"] < 100_000 || files["etc/passwd"] == 0 {
+			switch {
+			case b == JMXExporter:
+				// The agent as pinned (jmxagent checked its SHA-256 when it fetched it) and the cp
+				// the cluster operator's init container runs.
+				if files[strings.TrimPrefix(v1beta1.JMXExporterJar, "/")] < 1<<20 || files["bin/cp"] == 0 || files["etc/passwd"] == 0 {
+					t.Errorf("%s/%s files: %v", b, d.Platform.Architecture, files)
+				}
+			case files["usr/local/bin/"+b] == 0 || files["etc/ssl/certs/ca-certificates.crt"] < 100_000 || files["etc/passwd"] == 0:
 				t.Errorf("%s/%s files: %v", b, d.Platform.Architecture, files)
 			}
 			if size > MaxUncompressed {

@@ -45,10 +45,10 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 		"default image of the topic operators this operator launches")
 	fs.StringVar(&c.UserOperatorImage, "user-operator-image", v1beta1.Image(v1beta1.BinaryUserOperator, version.Version),
 		"default image of the user operators this operator launches")
-	fs.StringVar(&c.JMXExporterImage, "jmx-exporter-image", "",
-		"image holding the Prometheus JMX exporter's Java agent, which nodes of a Kafka with metricsConfig run (the apache/kafka image has none); metricsConfig is refused without it")
-	fs.StringVar(&c.JMXExporterJar, "jmx-exporter-jar", "/jmx_prometheus_javaagent.jar",
-		"path of the Java agent jar in --jmx-exporter-image; an init container copies it with cp")
+	fs.StringVar(&c.JMXExporterImage, "jmx-exporter-image", v1beta1.Image(v1beta1.ImageJMXExporter, version.Version),
+		"image holding the Prometheus JMX exporter's Java agent, which nodes of a Kafka with metricsConfig run (the apache/kafka image has none): our jmx-exporter image by default; empty refuses metricsConfig")
+	fs.StringVar(&c.JMXExporterJar, "jmx-exporter-jar", v1beta1.JMXExporterJar,
+		"path of the Java agent jar in --jmx-exporter-image; an init container copies it with cp (the image needs one; ours has a static one)")
 	fs.StringVar(&c.BootstrapOverrides, "kafka-bootstrap-overrides", "",
 		`JSON file mapping "namespace/name" of a Kafka to the address the operator dials instead of its bootstrap Service (development sandboxes, where Services are not reachable); read at each connection`)
 }

@@ -78,6 +78,13 @@ const (
 	BinaryUserOperator    = "user-operator"
 )
 
+// ImageJMXExporter is the image holding the Prometheus JMX exporter's Java agent at
+// JMXExporterJar, the cluster operator's default for nodes of a Kafka with metricsConfig.
+const (
+	ImageJMXExporter = "jmx-exporter"
+	JMXExporterJar   = "/opt/jmx-exporter/jmx_prometheus_javaagent.jar"
+)
+
 // Image returns the image reference of one of our binaries at a version, e.g.
 // ghcr.io/kafkaplane/topic-operator:0.1.0.
 func Image(binary, version string) string {
