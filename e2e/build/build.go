@@ -111,8 +111,8 @@ func ControlPlane(log io.Writer) (string, error) {
 	return bin, nil
 }
 
-// Operators builds cluster-operator, topic-operator and user-operator, and the harness's
-// podinit, into dir and returns their paths by binary name.
+// Operators builds cluster-operator, topic-operator and user-operator, the harness's podinit and
+// the jmx-exporter image's cp (pkg/cmd/copyfile), into dir and returns their paths by binary name.
 func Operators(dir string, log io.Writer) (map[string]string, error) {
 	root, err := RepoRoot()
 	if err != nil {
@@ -121,9 +121,9 @@ func Operators(dir string, log io.Writer) (map[string]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
-	names := []string{"cluster-operator", "topic-operator", "user-operator", "podinit"}
+	names := []string{"cluster-operator", "topic-operator", "user-operator", "podinit", "copyfile"}
 	args := []string{"build", "-o", dir + string(os.PathSeparator), "./cluster-operator", "./topic-operator",
-		"./user-operator", "./e2e/cmd/podinit"}
+		"./user-operator", "./e2e/cmd/podinit", "./pkg/cmd/copyfile"}
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Stdout, cmd.Stderr = log, log

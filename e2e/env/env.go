@@ -11,6 +11,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -20,12 +22,15 @@ import (
 
 	"github.com/kafkaplane/kafkaplane/e2e/build"
 	"github.com/kafkaplane/kafkaplane/e2e/clusterdns"
+	"github.com/kafkaplane/kafkaplane/e2e/images"
+	"github.com/kafkaplane/kafkaplane/e2e/jmxagent"
 	"github.com/kafkaplane/kafkaplane/e2e/kafkadist"
 	"github.com/kafkaplane/kafkaplane/e2e/kafkapods"
 	"github.com/kafkaplane/kafkaplane/e2e/kubelet"
 	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
 	"github.com/kafkaplane/kafkaplane/e2e/podnet"
 	"github.com/kafkaplane/kafkaplane/e2e/processpods"
+	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
 
 // Options configure an environment.
@@ -167,8 +172,48 @@ func (e *Env) startPodNetwork(ctx context.Context, o Options) error {
 	}
 	e.KafkaPods = kafkapods.New(kafkapods.Options{Client: e.Kube, Podinit: e.Binaries["podinit"], Network: nw, DNS: dns,
 		Dir: filepath.Join(e.Dir, "kafka"), LogDir: e.LogDir, All: o.AllKafkaPods,
-		NodeAddress: func(node string) string { return nodes[node] }})
+		NodeAddress: func(node string) string { return nodes[node] },
+		InitImages:  e.initImages(filepath.Join(e.Dir, "images"), o.Log)})
 	return nil
+}
+
+// initImages lays out the images whose init containers the harness runs in Kafka pods: our
+// jmx-exporter image (the pinned agent from Maven Central and the static cp, as package images
+// builds it), at any tag.
+func (e *Env) initImages(dir string, log io.Writer) kafkapods.InitImages {
+	var mu sync.Mutex
+	return func(ctx context.Context, image string) (string, uint32, bool, error) {
+		if !strings.HasPrefix(image, v1beta1.ContainerImageRegistry+"/"+v1beta1.ImageJMXExporter+":") {
+			return "", 0, false, nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		root := filepath.Join(dir, v1beta1.ImageJMXExporter)
+		if _, err := os.Stat(filepath.Join(root, ".complete")); err == nil {
+			return root, images.UID, true, nil
+		}
+		jar, err := jmxagent.Ensure(ctx, "", log)
+		if err != nil {
+			return "", 0, false, err
+		}
+		for src, dst := range map[string]string{jar: v1beta1.JMXExporterJar, e.Binaries["copyfile"]: "/bin/cp"} {
+			if err := copyFile(src, filepath.Join(root, dst)); err != nil {
+				return "", 0, false, err
+			}
+		}
+		return root, images.UID, true, os.WriteFile(filepath.Join(root, ".complete"), nil, 0o644)
+	}
+}
+
+func copyFile(src, dst string) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o755)
 }
 
 // DNSFile, in an environment's directory, holds the cluster DNS server's address.

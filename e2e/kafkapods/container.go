@@ -54,9 +54,6 @@ var _ kubelet.Exited = (*Container)(nil)
 
 // Start implements kubelet.Runner.
 func (r *Runner) Start(ctx context.Context, pod *corev1.Pod, _ string) (kubelet.Running, error) {
-	if len(pod.Spec.InitContainers) > 0 {
-		return nil, &kubelet.StartError{Reason: "CreateContainerConfigError", Message: "the harness does not run init containers of Kafka pods"}
-	}
 	c := pod.Spec.Containers[0]
 	if len(c.Command) == 0 {
 		return nil, &kubelet.StartError{Reason: "CreateContainerConfigError", Message: "no command: the image's entrypoint is not reproduced by the harness"}
@@ -71,6 +68,9 @@ func (r *Runner) Start(ctx context.Context, pod *corev1.Pod, _ string) (kubelet.
 	}
 	sb, err := r.sandbox(pod)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.runInitContainers(ctx, pod, sb); err != nil {
 		return nil, err
 	}
 	ip := sb.netns.IP.String()

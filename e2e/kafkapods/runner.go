@@ -54,6 +54,9 @@ type Options struct {
 	All bool
 	// NodeAddress gives a node's address (status.hostIP).
 	NodeAddress func(node string) string
+	// InitImages gives the files of the images whose init containers the harness runs; a pod
+	// with another init container does not start.
+	InitImages InitImages
 }
 
 // Runner implements kubelet.Runner for apache/kafka pods.
@@ -144,6 +147,8 @@ type sandbox struct {
 	uid   types.UID
 	dir   string
 	netns *podnet.Namespace
+	// initDone: the pod's init containers ran to completion.
+	initDone bool
 }
 
 func (r *Runner) sandbox(pod *corev1.Pod) (*sandbox, error) {

@@ -37,6 +37,9 @@ type Spec struct {
 	// Image lists the image's directories, bound read-only into the root (e.g. the Kafka
 	// distribution at /opt/kafka/bin, /opt/kafka/libs, …).
 	Image []Bind `json:"image,omitempty"`
+	// ImageOnly leaves the host's /usr (and the /bin, /lib links into it) out of the root: the
+	// image brings every file its command needs (a static binary).
+	ImageOnly bool `json:"imageOnly,omitempty"`
 	// Mounts are the container's volume mounts, in order.
 	Mounts []Bind `json:"mounts,omitempty"`
 	// ReadOnlyRoot makes the root read-only once the mounts are in place.
@@ -210,18 +213,19 @@ func buildRoot(s *Spec) error {
 	for _, d := range []string{"tmp", "var/tmp"} {
 		_ = os.Chmod(filepath.Join(s.Root, d), 0o1777)
 	}
-	// Merged /usr: /bin, /lib, … are links into it, as on the host.
-	for _, l := range []string{"bin", "sbin", "lib", "lib64"} {
-		if target, err := os.Readlink("/" + l); err == nil {
-			if err := os.Symlink(target, filepath.Join(s.Root, l)); err != nil {
-				return fmt.Errorf("podinit: %w", err)
+	binds := []Bind{{Source: "/sys", Target: "/sys", ReadOnly: true}}
+	if !s.ImageOnly {
+		// Merged /usr: /bin, /lib, … are links into it, as on the host.
+		for _, l := range []string{"bin", "sbin", "lib", "lib64"} {
+			if target, err := os.Readlink("/" + l); err == nil {
+				if err := os.Symlink(target, filepath.Join(s.Root, l)); err != nil {
+					return fmt.Errorf("podinit: %w", err)
+				}
 			}
 		}
+		binds = append([]Bind{{Source: "/usr", Target: "/usr", ReadOnly: true}}, binds...)
 	}
-	for _, b := range []Bind{
-		{Source: "/usr", Target: "/usr", ReadOnly: true},
-		{Source: "/sys", Target: "/sys", ReadOnly: true},
-	} {
+	for _, b := range binds {
 		if err := mount(s.Root, b); err != nil {
 			return err
 		}
