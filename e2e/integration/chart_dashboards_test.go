@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,19 +16,30 @@ import (
 
 // TestChartDashboardsAndAlerts: off by default; when enabled, the chart ships each generated
 // dashboard as a ConfigMap Grafana's sidecar picks up (its JSON valid, every panel with a
-// query), and a PrometheusRule whose every alert has a summary, a description, a runbook
-// section that exists in the README, and the thresholds from the values.
+// query), a PrometheusRule whose every alert has a summary, a description, a runbook
+// section that exists in the README, and the thresholds from the values, and a PodMonitor for
+// the Kafka nodes' metrics port with the labels the Kafka dashboards group by.
 func TestChartDashboardsAndAlerts(t *testing.T) {
 	def := helmTemplate(t, "kafkaplane")
-	if n := len(byKind(def, "PrometheusRule")); n != 0 {
-		t.Errorf("%d PrometheusRules by default, want none", n)
+	if n := len(byKind(def, "PrometheusRule")) + len(byKind(def, "PodMonitor")); n != 0 {
+		t.Errorf("%d PrometheusRules and PodMonitors by default, want none", n)
 	}
 	for _, cm := range byKind(def, "ConfigMap") {
 		if cm.GetLabels()["grafana_dashboard"] != "" {
 			t.Errorf("dashboard %s rendered by default", cm.GetName())
 		}
 	}
-	all := helmTemplate(t, "kafkaplane", "dashboards.enabled=true", "prometheusRules.enabled=true", "prometheusRules.consumerLagThreshold=500")
+	all := helmTemplate(t, "kafkaplane", "dashboards.enabled=true", "prometheusRules.enabled=true", "prometheusRules.consumerLagThreshold=500",
+		"kafkaPodMonitor.enabled=true")
+	pms := byKind(all, "PodMonitor")
+	if len(pms) != 1 {
+		t.Fatalf("%d PodMonitors, want 1", len(pms))
+	}
+	port, _, _ := unstructured.NestedSlice(pms[0].Object, "spec", "podMetricsEndpoints")
+	labels, _, _ := unstructured.NestedStringSlice(pms[0].Object, "spec", "podTargetLabels")
+	if len(port) != 1 || port[0].(map[string]any)["port"] != "tcp-prometheus" || !slices.Contains(labels, "kafkaplane.io/cluster") || !slices.Contains(labels, "kafkaplane.io/broker-role") {
+		t.Errorf("PodMonitor endpoints %v target labels %v", port, labels)
+	}
 	dashboards := 0
 	for _, cm := range byKind(all, "ConfigMap") {
 		if cm.GetLabels()["grafana_dashboard"] != "1" {
@@ -58,8 +70,8 @@ func TestChartDashboardsAndAlerts(t *testing.T) {
 			}
 		}
 	}
-	if dashboards != 2 {
-		t.Errorf("%d dashboard ConfigMaps, want 2", dashboards)
+	if dashboards != 5 {
+		t.Errorf("%d dashboard ConfigMaps, want 5 (operators, consumer lag, brokers, controllers, topics)", dashboards)
 	}
 	rules := byKind(all, "PrometheusRule")
 	if len(rules) != 1 {
@@ -99,7 +111,7 @@ func TestChartDashboardsAndAlerts(t *testing.T) {
 			}
 		}
 	}
-	if n != 6 {
-		t.Errorf("%d alerts, want 6", n)
+	if n != 12 {
+		t.Errorf("%d alerts, want 12", n)
 	}
 }
