@@ -31,7 +31,7 @@ import (
 
 // realClusterYAML is the README's example cluster (deploy/examples/tls-cluster.yaml: 3
 // controllers, 3 brokers, a TLS listener with mTLS, simple authorization, rack awareness, the
-// entity operators) with smaller memory limits, so that six JVMs fit a 2-core CI machine, plus
+// entity operators, metrics from the example's ConfigMap kafka-metrics) with smaller memory limits, so that six JVMs fit a 2-core CI machine, plus
 // a topic and a user.
 const realClusterYAML = `
 apiVersion: kafkaplane.io/v1beta1
@@ -70,6 +70,9 @@ spec:
       default.replication.factor: 3
       min.insync.replicas: 2
     rack: {topologyKey: topology.kubernetes.io/zone}
+    metricsConfig:
+      type: jmxPrometheusExporter
+      valueFrom: {configMapKeyRef: {name: kafka-metrics, key: kafka-metrics-config.yml}}
   entityOperator:
     topicOperator: {}
     userOperator: {}
@@ -223,12 +226,27 @@ func TestRealKafkaExampleCluster(t *testing.T) {
 	f := framework.Get(t)
 	ns := f.RealKafkaNamespace(t)
 	start := time.Now()
+	if _, err := f.Kube.CoreV1().ConfigMaps(ns).Create(t.Context(), exampleMetricsConfigMap(t, ns), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.Apply(t.Context(), ns, []byte(realClusterYAML)); err != nil {
 		t.Fatal(err)
 	}
-	// Started by the parent test, so that it runs through every step.
-	startClusterOperatorDNS(t, f, ns)
+	// Started by the parent test, so that it runs through every step; Prometheus scrapes it.
+	coPort, err := localcluster.FreePort("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coAddr := fmt.Sprintf("127.0.0.1:%d", coPort)
+	startClusterOperatorDNS(t, f, ns, "--http-address="+coAddr)
 	if !t.Run("forms and enforces ACLs", func(t *testing.T) { exampleClusterForms(t, f, ns, start) }) {
+		return
+	}
+	if !t.Run("every node serves Prometheus metrics", func(t *testing.T) { nodesServeMetrics(t, f, ns) }) {
+		return
+	}
+	prom := startPrometheus(t, f, ns, coAddr)
+	if !t.Run("a real Prometheus: every dashboard query and alert has data", func(t *testing.T) { liveQueries(t, prom) }) {
 		return
 	}
 	if !t.Run("logger levels changed without a restart", func(t *testing.T) { loggingWithoutRestart(t, f, ns) }) {
@@ -257,7 +275,7 @@ func TestRealKafkaExampleCluster(t *testing.T) {
 	if !t.Run("controller quorum 3 to 5 to 3", func(t *testing.T) { quorumScale(t, f, ns) }) {
 		return
 	}
-	if !t.Run("a broker cut off mid topic batch", func(t *testing.T) { brokerCutMidTopicBatch(t, f, ns) }) {
+	if !t.Run("a broker cut off mid topic batch", func(t *testing.T) { brokerCutMidTopicBatch(t, f, ns, prom) }) {
 		return
 	}
 }

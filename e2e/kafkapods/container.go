@@ -164,8 +164,15 @@ func (r *Runner) Start(ctx context.Context, pod *corev1.Pod, _ string) (kubelet.
 }
 
 // credentials are the container's user, group and supplementary groups, as a kubelet and runtime
-// derive them: the container's securityContext over the pod's, the image's user otherwise.
+// derive them: the container's securityContext over the pod's, the image's user otherwise (the
+// apache/kafka image's, a name).
 func credentials(pod *corev1.Pod, c corev1.Container) (uid, gid uint32, groups []uint32, err error) {
+	return credentialsWith(pod, c, 1000, imageUser) // appuser in the image
+}
+
+// credentialsWith derives them for an image whose user is uid, or the name userName when the
+// image names its user (runAsNonRoot cannot verify a name; "" for a numeric user).
+func credentialsWith(pod *corev1.Pod, c corev1.Container, imageUID uint32, userName string) (uid, gid uint32, groups []uint32, err error) {
 	var runAsUser, runAsGroup *int64
 	var nonRoot *bool
 	if psc := pod.Spec.SecurityContext; psc != nil {
@@ -188,19 +195,18 @@ func credentials(pod *corev1.Pod, c corev1.Container) (uid, gid uint32, groups [
 			nonRoot = sc.RunAsNonRoot
 		}
 	}
-	if runAsUser == nil {
-		if nonRoot != nil && *nonRoot {
-			return 0, 0, nil, &kubelet.StartError{Reason: "CreateContainerConfigError",
-				Message: fmt.Sprintf("container has runAsNonRoot and image has non-numeric user (%s), cannot verify user is non-root", imageUser)}
-		}
-		uid, gid = 1000, 1000 // appuser in the image
-	} else {
+	uid = imageUID
+	switch {
+	case runAsUser != nil:
 		uid = uint32(*runAsUser)
-		if nonRoot != nil && *nonRoot && uid == 0 {
-			return 0, 0, nil, &kubelet.StartError{Reason: "CreateContainerConfigError", Message: "container's runAsUser breaks non-root policy"}
-		}
-		gid = uid
+	case userName != "" && nonRoot != nil && *nonRoot:
+		return 0, 0, nil, &kubelet.StartError{Reason: "CreateContainerConfigError",
+			Message: fmt.Sprintf("container has runAsNonRoot and image has non-numeric user (%s), cannot verify user is non-root", userName)}
 	}
+	if nonRoot != nil && *nonRoot && uid == 0 {
+		return 0, 0, nil, &kubelet.StartError{Reason: "CreateContainerConfigError", Message: "container's runAsUser breaks non-root policy"}
+	}
+	gid = uid
 	if runAsGroup != nil {
 		gid = uint32(*runAsGroup)
 	}

@@ -3,6 +3,7 @@ package kafkapods
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,7 +50,7 @@ func (r *Runner) runInitContainers(ctx context.Context, pod *corev1.Pod, sb *san
 		if len(c.Command) == 0 {
 			return &kubelet.StartError{Reason: "CreateContainerConfigError", Message: fmt.Sprintf("init container %s has no command: the image's entrypoint is not reproduced by the harness", c.Name)}
 		}
-		uid, gid, groups, err := initCredentials(pod, c, user)
+		uid, gid, groups, err := credentialsWith(pod, c, user, "")
 		if err != nil {
 			return err
 		}
@@ -61,13 +62,22 @@ func (r *Runner) runInitContainers(ctx context.Context, pod *corev1.Pod, sb *san
 		if err != nil {
 			return &kubelet.StartError{Reason: "CreateContainerConfigError", Message: err.Error()}
 		}
-		entries, err := os.ReadDir(root)
+		// Each file of the image bound on its own, read-only: the directories stay the root's
+		// (writable, as an image's are under a container's own layer), so that volumes can be
+		// mounted anywhere, /opt/… included.
+		var image []podinit.Bind
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, err := filepath.Rel(root, path)
+			if err == nil && rel != ".complete" {
+				image = append(image, podinit.Bind{Source: path, Target: "/" + filepath.ToSlash(rel), ReadOnly: true})
+			}
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("kafkapods: init image root %s: %w", root, err)
-		}
-		var image []podinit.Bind
-		for _, e := range entries {
-			image = append(image, podinit.Bind{Source: filepath.Join(root, e.Name()), Target: "/" + e.Name(), ReadOnly: true})
 		}
 		sc := c.SecurityContext
 		spec := &podinit.Spec{
@@ -110,44 +120,4 @@ func (r *Runner) logInit(pod *corev1.Pod, c corev1.Container, out []byte, err er
 		result = "failed: " + err.Error()
 	}
 	fmt.Fprintf(f, "---- %s: init container %s (%s) %s ----\n%s", time.Now().Format(time.RFC3339), c.Name, c.Image, result, out)
-}
-
-// initCredentials are an init container's user, group and supplementary groups: its
-// securityContext over the pod's, else the image's numeric user (which runAsNonRoot accepts when
-// it is not root).
-func initCredentials(pod *corev1.Pod, c corev1.Container, imageUser uint32) (uid, gid uint32, groups []uint32, err error) {
-	var runAsUser, runAsGroup *int64
-	var nonRoot *bool
-	if psc := pod.Spec.SecurityContext; psc != nil {
-		runAsUser, runAsGroup, nonRoot = psc.RunAsUser, psc.RunAsGroup, psc.RunAsNonRoot
-		for _, g := range psc.SupplementalGroups {
-			groups = append(groups, uint32(g))
-		}
-		if psc.FSGroup != nil {
-			groups = append(groups, uint32(*psc.FSGroup))
-		}
-	}
-	if sc := c.SecurityContext; sc != nil {
-		if sc.RunAsUser != nil {
-			runAsUser = sc.RunAsUser
-		}
-		if sc.RunAsGroup != nil {
-			runAsGroup = sc.RunAsGroup
-		}
-		if sc.RunAsNonRoot != nil {
-			nonRoot = sc.RunAsNonRoot
-		}
-	}
-	uid = imageUser
-	if runAsUser != nil {
-		uid = uint32(*runAsUser)
-	}
-	if nonRoot != nil && *nonRoot && uid == 0 {
-		return 0, 0, nil, &kubelet.StartError{Reason: "CreateContainerConfigError", Message: fmt.Sprintf("init container %s's user breaks non-root policy", c.Name)}
-	}
-	gid = uid
-	if runAsGroup != nil {
-		gid = uint32(*runAsGroup)
-	}
-	return uid, gid, groups, nil
 }
