@@ -30,6 +30,8 @@ import (
 	"github.com/kafkaplane/kafkaplane/e2e/kafkadist"
 	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
 	"github.com/kafkaplane/kafkaplane/e2e/podnet"
+	"github.com/kafkaplane/kafkaplane/e2e/promrules"
+	"github.com/kafkaplane/kafkaplane/e2e/promserver"
 	"github.com/kafkaplane/kafkaplane/pkg/generated/clientset/versioned"
 )
 
@@ -146,6 +148,8 @@ func run(ctx context.Context, kafka string) error {
 	}
 	defer func() { _ = op.Stop(15 * time.Second) }()
 
+	promURL := startPrometheus(ctx, root, dir, logs, kubeconfig, opAddr)
+
 	objs, err := applier.ApplyFiles(ctx, "", filepath.Join(root, "deploy", "examples"))
 	if err != nil {
 		return fail("examples", filepath.Join(logs, "kube-apiserver.log"), err)
@@ -182,6 +186,11 @@ func run(ctx context.Context, kafka string) error {
 	fmt.Printf("  nodes           3 simulated nodes in zone-a, zone-b, zone-c\n")
 	fmt.Printf("  CRDs            kafkas, kafkanodepools, kafkatopics, kafkausers (kafkaplane.io/v1beta1)\n")
 	fmt.Printf("  cluster operator http://%s/metrics (log %s)\n", opAddr, filepath.Join(logs, "cluster-operator.log"))
+	if promURL != "" {
+		fmt.Printf("  prometheus      %s (the Kafka nodes of every namespace and the cluster operator, every 15 s; the chart's alerts:\n", promURL)
+		fmt.Printf("                  %s/api/v1/alerts; dashboards: import charts/kafkaplane/files/dashboards/*.json into a Grafana\n", promURL)
+		fmt.Printf("                  with this Prometheus as its data source)\n")
+	}
 	fmt.Printf("\nwaiting for the examples to be Ready (up to 5 minutes)…\n")
 	for _, line := range waitExamples(ctx, kp, e, 5*time.Minute) {
 		fmt.Println("  " + line)
@@ -284,4 +293,22 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// startPrometheus runs a real Prometheus (built once from pkg/hack/prometheus) that scrapes the
+// Kafka nodes of every namespace as the chart's PodMonitor would, and the cluster operator, and
+// evaluates the chart's alerts; it returns its URL, or "" (and says why) when it cannot start.
+func startPrometheus(ctx context.Context, root, dir, logs, kubeconfig, opAddr string) string {
+	rules, err := promrules.RenderRules(root)
+	if err == nil {
+		var s *promserver.Server
+		s, err = promserver.Start(ctx, promserver.Options{Dir: filepath.Join(dir, "prometheus"), LogDir: logs, Kubeconfig: kubeconfig,
+			Static: map[string][]string{"kafkaplane-cluster-operator": {opAddr}}, Rules: rules, Interval: 15 * time.Second, Log: os.Stdout})
+		if err == nil {
+			go func() { <-ctx.Done(); s.Stop() }()
+			return s.URL
+		}
+	}
+	fmt.Printf("no Prometheus in this sandbox: %v\n", err)
+	return ""
 }
