@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -74,6 +76,48 @@ type Admin struct {
 	alter      *batch.Batcher[ConfigChange, struct{}]
 	partitions *batch.Batcher[PartitionsChange, struct{}]
 	del        *batch.Batcher[TopicRef, struct{}]
+
+	// unsure holds the topics whose CreateTopics is in flight (until the far future) or got no
+	// answer (until SettleMargin after the client stopped trying): Kafka may yet create them.
+	unsureMu sync.Mutex
+	unsure   map[string]time.Time
+}
+
+// SettleMargin is how long after the client stopped trying a request Kafka is taken to have
+// carried it out or dropped it: a broker that read the request processes it from its queue,
+// even when the client has closed the connection meanwhile.
+var SettleMargin = 5 * time.Second
+
+// inFlight is the unsure time of a create not answered yet.
+var inFlight = time.Unix(1<<62, 0)
+
+func (a *Admin) setUnsure(until time.Time, names ...string) {
+	a.unsureMu.Lock()
+	defer a.unsureMu.Unlock()
+	if a.unsure == nil {
+		a.unsure = map[string]time.Time{}
+	}
+	for _, n := range names {
+		if until.IsZero() {
+			delete(a.unsure, n)
+		} else {
+			a.unsure[n] = until
+		}
+	}
+}
+
+// Unsure reports whether a create of the topic is in flight or got no answer less than
+// SettleMargin ago, and until when: Kafka may still create it, so a deletion by name must wait
+// (a delete before the create lands would leave a topic no resource declares).
+func (a *Admin) Unsure(name string) (time.Time, bool) {
+	a.unsureMu.Lock()
+	defer a.unsureMu.Unlock()
+	until, ok := a.unsure[name]
+	if ok && !time.Now().Before(until) {
+		delete(a.unsure, name)
+		return time.Time{}, false
+	}
+	return until, ok
 }
 
 // NewAdmin returns an Admin over client; Run serves it. observe, when set, sees each batch's
@@ -159,14 +203,28 @@ func (a *Admin) createBatch(ctx context.Context, ts []NewTopic) ([]string, []err
 		}
 		req.Topics = append(req.Topics, rt)
 	}
+	a.setUnsure(inFlight, names(ts)...)
 	resp, err := req.RequestWith(ctx, a.client)
 	if err != nil {
+		a.setUnsure(time.Now().Add(SettleMargin), names(ts)...)
 		return fill[string](len(ts), fmt.Errorf("creating topics: %w", err))
 	}
 	errs := perTopic(names(ts), resp.Topics, "creating topic",
 		func(t kmsg.CreateTopicsResponseTopic) (string, int16, *string) {
 			return t.Topic, t.ErrorCode, t.ErrorMessage
 		})
+	answered := map[string]int16{}
+	for _, t := range resp.Topics {
+		answered[t.Topic] = t.ErrorCode
+	}
+	for _, t := range ts {
+		// No entry, or Kafka's own timeout (the controller may still create it): unsure.
+		if code, ok := answered[t.Name]; !ok || code == kerr.RequestTimedOut.Code {
+			a.setUnsure(time.Now().Add(SettleMargin), t.Name)
+		} else {
+			a.setUnsure(time.Time{}, t.Name)
+		}
+	}
 	ids := make(map[string]string, len(resp.Topics))
 	for _, t := range resp.Topics {
 		ids[t.Topic] = kadm.TopicID(t.TopicID).String()

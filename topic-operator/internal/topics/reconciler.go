@@ -38,6 +38,9 @@ type Admin interface {
 	Delete(ctx context.Context, t kafka.TopicRef) error
 	Reassign(ctx context.Context, topic string, plan map[int32][]int32) error
 	Reassigning(ctx context.Context, topic string, partitions int32) (bool, error)
+	// Unsure reports a create of the topic that is in flight or got no answer lately, and until
+	// when Kafka may still carry it out.
+	Unsure(name string) (time.Time, bool)
 }
 
 // Options tune the reconciler.
@@ -104,7 +107,7 @@ func (r *Reconciler) reconcile(ctx context.Context, kt *v1beta1.KafkaTopic) (con
 	ctx = klog.NewContext(ctx, logger)
 
 	if kt.DeletionTimestamp != nil {
-		return controller.Result{}, r.finalize(ctx, kt, name)
+		return r.finalize(ctx, kt, name)
 	}
 	if kt.Annotations[v1beta1.AnnotationPauseReconciliation] == "true" {
 		return controller.Result{}, r.status(ctx, kt, name, "", metav1.ConditionFalse, v1beta1.ReasonReconciliationPaused, "reconciliation is paused by the kafkaplane.io/pause-reconciliation annotation")
@@ -272,16 +275,25 @@ func (r *Reconciler) changeReplicas(ctx context.Context, kt *v1beta1.KafkaTopic,
 // finalizer. A topic is deleted only by the resource that created or adopted it, by its topic ID
 // (a topic of that name made again outside the operator is another topic), and never while
 // another resource declares it.
-func (r *Reconciler) finalize(ctx context.Context, kt *v1beta1.KafkaTopic, name string) error {
+//
+// A deletion by name (the resource's create was never answered with an ID) waits while a create
+// of the topic is in flight or unanswered: deleting before Kafka carries it out would leave a
+// topic that no resource declares.
+func (r *Reconciler) finalize(ctx context.Context, kt *v1beta1.KafkaTopic, name string) (controller.Result, error) {
 	if !finalizers.Has(kt, v1beta1.FinalizerTopicOperator) {
-		return nil
+		return controller.Result{}, nil
 	}
 	if r.Opts.DeleteTopics && kt.Annotations[v1beta1.AnnotationManaged] != "false" && !Internal(name) {
 		if ref, why := r.deletable(kt, name); why != "" {
 			klog.FromContext(ctx).Info("Leaving the topic in Kafka", "why", why)
 		} else {
+			if until, unsure := r.Admin.Unsure(name); unsure && ref.ID == "" {
+				wait := min(time.Until(until), kafka.SettleMargin) + 100*time.Millisecond
+				klog.FromContext(ctx).Info("Waiting for an unanswered create of the topic to settle before deleting it", "wait", wait)
+				return controller.Result{RequeueAfter: wait}, nil
+			}
 			if err := r.Admin.Delete(ctx, ref); err != nil {
-				return r.kafkaError(ctx, kt, name, err)
+				return controller.Result{}, r.kafkaError(ctx, kt, name, err)
 			}
 			klog.FromContext(ctx).Info("Deleted topic", "topicId", ref.ID)
 			r.Recorder.Eventf(kt, nil, corev1.EventTypeNormal, EventDeleted, "Delete", "deleted topic %s", name)
@@ -291,7 +303,7 @@ func (r *Reconciler) finalize(ctx context.Context, kt *v1beta1.KafkaTopic, name 
 	if err == nil {
 		r.memo.Forget(kt.UID)
 	}
-	return err
+	return controller.Result{}, err
 }
 
 // deletable is the topic a deleted resource may delete, or why it deletes none.
