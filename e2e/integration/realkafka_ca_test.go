@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,7 +54,8 @@ func tlsClient(f *framework.Framework, bootstrap string, pool *x509.CertPool, ce
 // clusterCAKeyReplaced: kafkaplane.io/force-replace on the cluster CA's key Secret replaces the
 // key on the running cluster. A client that connects anew every half second, trusting what the
 // CA's cert Secret holds at that moment, produces with acks=all throughout: no connection or
-// send fails while the nodes move to certificates of the new key. At the end the old CA
+// send fails while the nodes move to certificates of the new key (a connection a restarting
+// broker closes at once is sent again, as Kafka's own client would). At the end the old CA
 // certificate is gone from the Secret and a client trusting the new one alone reaches every
 // broker.
 func clusterCAKeyReplaced(t *testing.T, f *framework.Framework, ns string) {
@@ -68,7 +72,7 @@ func clusterCAKeyReplaced(t *testing.T, f *framework.Framework, ns string) {
 	}
 	before, _ := keyGen()
 
-	var sent, failed atomic.Int64
+	var sent, failed, closedByBroker atomic.Int64
 	var first atomic.Value
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -80,7 +84,7 @@ func clusterCAKeyReplaced(t *testing.T, f *framework.Framework, ns string) {
 			case <-time.After(500 * time.Millisecond):
 			}
 			sent.Add(1)
-			err := func() error {
+			send := func() error {
 				pool, _, err := clusterCATrust(ctx, f, ns, "c", false)
 				if err != nil {
 					return err
@@ -92,7 +96,19 @@ func clusterCAKeyReplaced(t *testing.T, f *framework.Framework, ns string) {
 				}
 				defer cl.Close()
 				return cl.ProduceSync(context.Background(), kgo.StringRecord(fmt.Sprintf("ca-%d", i))).FirstErr()
-			}()
+			}
+			err := send()
+			// A broker in the middle of its restart accepts a connection and closes it at once
+			// (its socket server stops, or has not started serving): franz-go gives up on such a
+			// connection at once (ErrFirstReadEOF: it guesses a TLS or SASL mistake), where Kafka's
+			// Java client retries. The send is tried again once, with the Secret read again; a
+			// certificate the client does not trust fails at the handshake with an x509 error,
+			// which is never retried.
+			if _, closed := errors.AsType[*kgo.ErrFirstReadEOF](err); closed {
+				closedByBroker.Add(1)
+				time.Sleep(time.Second)
+				err = send()
+			}
 			if err != nil {
 				failed.Add(1)
 				first.CompareAndSwap(nil, err.Error())
@@ -127,7 +143,15 @@ func clusterCAKeyReplaced(t *testing.T, f *framework.Framework, ns string) {
 	if failed.Load() > 0 {
 		t.Errorf("%d of %d reconnecting sends failed during the key replacement (first: %v)", failed.Load(), sent.Load(), first.Load())
 	}
-	t.Logf("cluster CA key replaced and the old certificate dropped in %s; %d reconnecting sends, %d failed", took, sent.Load(), failed.Load())
+	// A connection closed at once could also be a broker refusing the client's certificate (with
+	// TLS 1.3 the client learns it at its first read): the brokers' logs say which.
+	if closedByBroker.Load() > 0 {
+		for _, refused := range brokerAuthFailures(t, f, ns, start) {
+			t.Errorf("a broker refused a client during the key replacement: %s", refused)
+		}
+	}
+	t.Logf("cluster CA key replaced and the old certificate dropped in %s; %d reconnecting sends, %d failed, %d connections closed at once by a broker (sent again)",
+		took, sent.Load(), failed.Load(), closedByBroker.Load())
 	if sent.Load() < 20 {
 		t.Errorf("only %d sends during the replacement", sent.Load())
 	}
@@ -148,4 +172,34 @@ func clusterCAKeyReplaced(t *testing.T, f *framework.Framework, ns string) {
 			t.Fatalf("producing to rolling-%d trusting only the new CA: %v", p, err)
 		}
 	}
+}
+
+// brokerAuthFailures are the nodes' log lines, from since on, of clients they refused at the
+// TLS handshake (Kafka's SocketServer logs "Failed authentication with …").
+func brokerAuthFailures(t *testing.T, f *framework.Framework, ns string, since time.Time) []string {
+	t.Helper()
+	logs, _ := filepath.Glob(filepath.Join(f.Dir, "logs", ns+"_c-*.log"))
+	var out []string
+	for _, l := range logs {
+		b, err := os.ReadFile(l)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.Contains(line, "Failed authentication with") {
+				continue
+			}
+			// Kafka's log4j2 layout starts with [yyyy-MM-dd HH:mm:ss,SSS], in the JVM's zone.
+			if len(line) > 24 && line[0] == '[' {
+				if at, err := time.ParseInLocation("2006-01-02 15:04:05,000", line[1:24], time.Local); err == nil && at.Before(since.Add(-time.Second)) {
+					continue
+				}
+			}
+			out = append(out, filepath.Base(l)+": "+line)
+		}
+	}
+	if len(logs) == 0 {
+		t.Logf("no node logs under %s to check for refused clients", filepath.Join(f.Dir, "logs"))
+	}
+	return out
 }
