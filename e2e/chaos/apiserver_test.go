@@ -63,6 +63,9 @@ func TestAPIServerRestartSlice(t *testing.T) {
 			for _, p := range r.Problems() {
 				t.Error(p)
 			}
+			if len(r.Problems()) > 0 {
+				t.Log(chaos.LogReport(cenv.LogDir, chaos.Mentioned(r.Problems())))
+			}
 		})
 	}
 }

@@ -1,10 +1,6 @@
 package integration
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -95,22 +91,8 @@ func TestChaosHandoverSlice(t *testing.T) {
 // failure seen only in CI (timing-dependent, as they are) can then be told from the log.
 func logsOnFailure(t *testing.T, dir string) {
 	t.Cleanup(func() {
-		if !t.Failed() {
-			return
+		if t.Failed() {
+			t.Log(chaos.LogReport(dir, nil))
 		}
-		logs, _ := filepath.Glob(filepath.Join(dir, "chaos-*.log"))
-		var b strings.Builder
-		for _, l := range logs {
-			data, err := os.ReadFile(l)
-			if err != nil {
-				continue
-			}
-			const keep = 6 << 10
-			if len(data) > keep {
-				data = data[len(data)-keep:]
-			}
-			fmt.Fprintf(&b, "---- %s, last %d bytes ----\n%s\n", filepath.Base(l), len(data), data)
-		}
-		t.Log(b.String())
 	})
 }

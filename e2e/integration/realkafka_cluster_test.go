@@ -249,6 +249,9 @@ func TestRealKafkaExampleCluster(t *testing.T) {
 	if !t.Run("a real Prometheus: every dashboard query and alert has data", func(t *testing.T) { liveQueries(t, prom) }) {
 		return
 	}
+	if !t.Run("a broker cut off fires the alerts", func(t *testing.T) { brokerCutFiresAlerts(t, f, ns, prom) }) {
+		return
+	}
 	if !t.Run("logger levels changed without a restart", func(t *testing.T) { loggingWithoutRestart(t, f, ns) }) {
 		return
 	}
@@ -275,7 +278,10 @@ func TestRealKafkaExampleCluster(t *testing.T) {
 	if !t.Run("controller quorum 3 to 5 to 3", func(t *testing.T) { quorumScale(t, f, ns) }) {
 		return
 	}
-	if !t.Run("a broker cut off mid topic batch", func(t *testing.T) { brokerCutMidTopicBatch(t, f, ns, prom) }) {
+	if !t.Run("a broker cut off mid topic batch", func(t *testing.T) { brokerCutMidTopicBatch(t, f, ns) }) {
+		return
+	}
+	if !t.Run("Prometheus still scrapes every node", func(t *testing.T) { stillScraped(t, prom, 6) }) {
 		return
 	}
 }

@@ -17,12 +17,14 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/kafkaplane/kafkaplane/e2e/build"
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
+	"github.com/kafkaplane/kafkaplane/e2e/kubelet"
 	"github.com/kafkaplane/kafkaplane/e2e/promrules"
 	"github.com/kafkaplane/kafkaplane/e2e/promserver"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
@@ -99,15 +101,15 @@ func nodesServeMetrics(t *testing.T, f *framework.Framework, ns string) {
 		if p.Labels[v1beta1.LabelBrokerRole] == "true" {
 			role = "broker"
 		}
-		var names map[string]bool
+		var sc scrape
 		framework.Eventually(t, 2*time.Minute, "metrics of "+p.Name, func() (bool, error) {
-			names, err = scrapeNames(ctx, fmt.Sprintf("http://%s:%d/metrics", p.Status.PodIP, v1beta1.PortMetrics))
-			return err == nil && len(names) > 0, err
+			sc, err = scrapeNames(ctx, fmt.Sprintf("http://%s:%d/metrics", p.Status.PodIP, v1beta1.PortMetrics))
+			return err == nil && len(sc.names) > 0, err
 		})
-		for n := range names {
+		for n := range sc.names {
 			served[role][n] = true
 		}
-		t.Logf("%s (%s): %d metric names", p.Name, role, len(names))
+		t.Logf("%s (%s): %d metric names, %d samples, %d KiB, scraped in %s", p.Name, role, len(sc.names), sc.samples, sc.bytes>>10, sc.took.Round(time.Millisecond))
 	}
 	for role, names := range served {
 		t.Logf("%ss serve %v", role, kafkaNames(names))
@@ -180,25 +182,38 @@ func chartKafkaMetricNames(t *testing.T, root string) []string {
 	return out
 }
 
-// scrapeNames reads a Prometheus text exposition and returns its sample names.
-func scrapeNames(ctx context.Context, url string) (map[string]bool, error) {
+// scrape is what one scrape of an exposition returned.
+type scrape struct {
+	names          map[string]bool
+	samples, bytes int
+	took           time.Duration
+}
+
+// scrapeNames reads a Prometheus text exposition and returns its sample names, sample count,
+// size and the time it took.
+func scrapeNames(ctx context.Context, url string) (scrape, error) {
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, err
+		return scrape{}, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, err
+		return scrape{}, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
+		return scrape{}, fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
 	}
-	names := map[string]bool{}
-	sc := bufio.NewScanner(resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return scrape{}, err
+	}
+	out := scrape{names: map[string]bool{}, bytes: len(body), took: time.Since(start)}
+	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
@@ -206,10 +221,11 @@ func scrapeNames(ctx context.Context, url string) (map[string]bool, error) {
 			continue
 		}
 		if i := strings.IndexAny(line, "{ "); i > 0 {
-			names[line[:i]] = true
+			out.names[line[:i]] = true
+			out.samples++
 		}
 	}
-	return names, sc.Err()
+	return out, sc.Err()
 }
 
 // startPrometheus runs a real Prometheus that discovers the namespace's Kafka nodes as the
@@ -365,23 +381,117 @@ func liveQueries(t *testing.T, prom *promserver.Server) {
 	}
 }
 
-// waitAlert waits until alert name is in state ("pending" counts only for pending; "firing"),
-// and returns when it was seen so.
-func waitAlert(t *testing.T, prom *promserver.Server, name, state string, timeout time.Duration) time.Time {
-	t.Helper()
-	framework.Eventually(t, timeout, "alert "+name+" "+state, func() (bool, error) {
-		alerts, err := prom.Alerts(t.Context())
-		if err != nil {
-			return false, err
-		}
-		var seen []string
+// waitAlert waits until alert name is in state ("pending" also accepts "firing"), and returns
+// when it was seen so.
+func waitAlert(ctx context.Context, prom *promserver.Server, name, state string, timeout time.Duration) (time.Time, error) {
+	deadline := time.Now().Add(timeout)
+	var seen []string
+	for {
+		alerts, err := prom.Alerts(ctx)
+		seen = seen[:0]
 		for _, a := range alerts {
 			if a.Name == name && (a.State == state || state == "pending" && a.State == "firing") {
-				return true, nil
+				return time.Now(), nil
 			}
 			seen = append(seen, a.Name+":"+a.State)
 		}
-		return false, fmt.Errorf("active alerts %v", seen)
+		if time.Now().After(deadline) {
+			return time.Time{}, fmt.Errorf("alert %s not %s after %s (active: %v, last error: %v)", name, state, timeout, seen, err)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// brokerCutFiresAlerts: with a broker's network cut off, the chart's alerts, evaluated by a real
+// Prometheus on the real cluster, say so — KafkaBrokerDown fires within its for: (1m) plus a
+// scrape and an evaluation (the broker's scrape fails and the controllers fence it), and
+// KafkaUnderReplicatedPartitions becomes active once its partitions' ISR shrinks
+// (replica.lag.time.max.ms, 30 s; it fires after its for: of 5m, which the promrules tests cover
+// on synthetic series). Once the link is back, the alerts end and the cluster is Ready.
+func brokerCutFiresAlerts(t *testing.T, f *framework.Framework, ns string, prom *promserver.Server) {
+	ctx := t.Context()
+	victim := "c-brokers-1"
+	setNetcut(t, f, ns, victim, true)
+	cutAt := time.Now()
+	healed := false
+	defer func() {
+		if !healed {
+			setNetcut(t, f, ns, victim, false)
+		}
+	}()
+	timeout := time.Minute + 3*promInterval + 30*time.Second
+	firing, err := waitAlert(ctx, prom, "KafkaBrokerDown", "firing", timeout)
+	if err != nil {
+		t.Fatalf("%v; %s", err, promDiagnosis(ctx, prom))
+	}
+	t.Logf("KafkaBrokerDown firing %s after the cut", firing.Sub(cutAt).Round(time.Second))
+	active, err := waitAlert(ctx, prom, "KafkaUnderReplicatedPartitions", "pending", timeout)
+	if err != nil {
+		t.Fatalf("%v; %s", err, promDiagnosis(ctx, prom))
+	}
+	t.Logf("KafkaUnderReplicatedPartitions active %s after the cut", active.Sub(cutAt).Round(time.Second))
+	setNetcut(t, f, ns, victim, false)
+	healed = true
+	waitKafkaReady(t, f, ns, "c", 5*time.Minute)
+	framework.Eventually(t, 2*time.Minute+3*promInterval, "KafkaBrokerDown to end", func() (bool, error) {
+		alerts, err := prom.Alerts(ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, a := range alerts {
+			if a.Name == "KafkaBrokerDown" {
+				return false, fmt.Errorf("still %s", a.State)
+			}
+		}
+		return true, nil
 	})
-	return time.Now()
+}
+
+// stillScraped: after the steps that replaced every pod (rolls, a new CA, scale-down, upgrade,
+// quorum changes), Prometheus still discovers and scrapes every node.
+func stillScraped(t *testing.T, prom *promserver.Server, nodes int) {
+	ctx := t.Context()
+	var last map[string]map[string]int
+	deadline := time.Now().Add(time.Minute + 3*promInterval)
+	for {
+		tg, err := prom.Targets(ctx)
+		if err == nil && tg[promserver.KafkaJob]["up"] == nodes && len(tg[promserver.KafkaJob]) == 1 {
+			return
+		}
+		last = tg
+		if time.Now().After(deadline) {
+			t.Fatalf("Kafka targets %v, want %d up; %s", last, nodes, promDiagnosis(ctx, prom))
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+// promDiagnosis says what Prometheus sees of the Kafka nodes: its targets with their health and
+// last error, and the alerts.
+func promDiagnosis(ctx context.Context, prom *promserver.Server) string {
+	var b strings.Builder
+	ts, err := prom.TargetDetails(ctx)
+	fmt.Fprintf(&b, "targets (err %v):", err)
+	for _, t := range ts {
+		fmt.Fprintf(&b, " [%s %s %s %q]", t.Job, t.Labels["pod"], t.Health, t.LastError)
+	}
+	alerts, err := prom.Alerts(ctx)
+	fmt.Fprintf(&b, "; alerts (err %v):", err)
+	for _, a := range alerts {
+		fmt.Fprintf(&b, " %s:%s", a.Name, a.State)
+	}
+	return b.String()
+}
+
+// setNetcut cuts a pod's network (the harness kubelet's netcut fault) or restores it.
+func setNetcut(t *testing.T, f *framework.Framework, ns, pod string, on bool) {
+	t.Helper()
+	v := "null"
+	if on {
+		v = `"netcut"`
+	}
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%s}}}`, kubelet.FaultAnnotation, v)
+	if _, err := f.Kube.CoreV1().Pods(ns).Patch(t.Context(), pod, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -245,6 +245,32 @@ func (s *Server) Targets(ctx context.Context) (map[string]map[string]int, error)
 	return out, nil
 }
 
+// Target is one active scrape target.
+type Target struct {
+	Job, Health, LastError string
+	Labels                 map[string]string
+}
+
+// TargetDetails lists the active scrape targets with their labels, health and last error.
+func (s *Server) TargetDetails(ctx context.Context) ([]Target, error) {
+	var res struct {
+		ActiveTargets []struct {
+			ScrapePool string            `json:"scrapePool"`
+			Health     string            `json:"health"`
+			LastError  string            `json:"lastError"`
+			Labels     map[string]string `json:"labels"`
+		} `json:"activeTargets"`
+	}
+	if err := s.get(ctx, "/api/v1/targets?state=active", &res); err != nil {
+		return nil, err
+	}
+	var out []Target
+	for _, t := range res.ActiveTargets {
+		out = append(out, Target{Job: t.ScrapePool, Health: t.Health, LastError: t.LastError, Labels: t.Labels})
+	}
+	return out, nil
+}
+
 // get calls the HTTP API and decodes its data.
 func (s *Server) get(ctx context.Context, path string, data any) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
