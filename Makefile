@@ -175,13 +175,13 @@ bench-lag: ## Topic operator's consumer-lag export: Kafka requests per read, rea
 	go run ./e2e/cmd/bench-lag -partitions $(BENCH_LAG_PARTITIONS) -groups $(BENCH_LAG_GROUPS)
 
 .PHONY: bench-cluster
-bench-cluster: ## Cluster operator: a 3+3 cluster to Ready, idle resync writes, a broker roll, RSS with BENCH_CLUSTERS small clusters.
+bench-cluster: ## Cluster operator: a 3+3 cluster to Ready, idle resync writes, a broker roll, RSS with BENCH_CLUSTERS small clusters, a healthy cluster's change with a tenth of them hanging.
 	go run ./e2e/cmd/bench-cluster -clusters $(BENCH_CLUSTERS)
 
 .PHONY: bench-users
-bench-users: ## User operator vs. a bare-client floor: N tls and SCRAM KafkaUsers to Ready (BENCH_USERS_TLS, BENCH_USERS_SCRAM).
+bench-users: ## User operator vs. a bare-client floor: N tls and SCRAM KafkaUsers to Ready (BENCH_USERS_TLS, BENCH_USERS_SCRAM), BENCH_RUNS interleaved runs (default 3), median ratio.
 	go run ./e2e/cmd/bench-users -tls $(BENCH_USERS_TLS) -scram $(BENCH_USERS_SCRAM)
 
 .PHONY: bench-topics
-bench-topics: ## Topic operator vs. a bare-client floor: N KafkaTopics to Ready (N=BENCH_TOPICS_N).
+bench-topics: ## Topic operator vs. a bare-client floor: N KafkaTopics to Ready (N=BENCH_TOPICS_N), BENCH_RUNS interleaved runs (default 3), median ratio.
 	go run ./e2e/cmd/bench-topics -n $(BENCH_TOPICS_N)

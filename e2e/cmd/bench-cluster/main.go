@@ -2,7 +2,8 @@
 // pods: the time from applying a 3-controller + 3-broker cluster (with its topic and user
 // operators) to Ready and the API writes it took; the writes and reconcile time of idle resyncs;
 // the time to roll the brokers after a config change (against the Kafka stand-in); and the
-// operator's RSS idle and with -clusters small clusters.
+// operator's RSS idle and with -clusters small clusters; and, with a tenth of those clusters'
+// Kafka hanging or answering 10 s late, how long a healthy cluster's spec change takes to Ready.
 //
 // Usage: bench-cluster -clusters 100
 package main
@@ -205,6 +206,16 @@ func run(many int) error {
 	time.Sleep(2 * resync)
 	manyRSS := rss(op.Pid())
 
+	// 5. A healthy cluster's spec change while a tenth of the clusters' Kafka hangs or answers
+	// 10 s late.
+	bad := max(2, many/10)
+	var blocking blockingResult
+	if many >= bad+5 {
+		if blocking, err = measureBlocking(ctx, kp, overrides, addrs, names, bad, 5); err != nil {
+			return fmt.Errorf("measuring cross-cluster blocking: %w", err)
+		}
+	}
+
 	fmt.Println()
 	fmt.Println("cluster operator (real API server, simulated pods)")
 	fmt.Printf("  3 controllers + 3 brokers + topic and user operators: Ready in %s, %d API writes\n", createTime.Round(10*time.Millisecond), w1-w0)
@@ -214,6 +225,10 @@ func run(many int) error {
 		rollTime.Round(10*time.Millisecond), (rollTime / time.Duration(max(len(before), 1))).Round(10*time.Millisecond))
 	fmt.Printf("  RSS: idle %s; with %d more clusters of one node each (Ready in %s): %s (peak %s)\n",
 		idleRSS, many, manyTime.Round(10*time.Millisecond), manyRSS, bench.PeakRSS(op.Pid()))
+	if len(blocking.changes) > 0 {
+		fmt.Printf("  a dynamic config change of a healthy cluster to Ready, with %d of %d clusters' Kafka hanging or\n", blocking.bad, many+1)
+		fmt.Printf("    answering 10 s late: %s\n", blocking)
+	}
 	return nil
 }
 
