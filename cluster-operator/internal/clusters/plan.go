@@ -24,6 +24,9 @@ import (
 
 // plan is a cluster's desired state.
 type plan struct {
+	// holdReady keeps the Ready condition as it is: the reconcile went on without one of
+	// Kafka's answers (see reconcile).
+	holdReady            bool
 	clusterID            string
 	version, image       string
 	clusterCA, clientsCA *pki.CA

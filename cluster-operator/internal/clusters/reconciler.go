@@ -18,8 +18,10 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/klog/v2"
 
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkalane"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
+	"github.com/kafkaplane/kafkaplane/pkg/conditions"
 	"github.com/kafkaplane/kafkaplane/pkg/controller"
 	"github.com/kafkaplane/kafkaplane/pkg/events"
 	"github.com/kafkaplane/kafkaplane/pkg/generated/clientset/versioned"
@@ -121,6 +123,7 @@ func (r *Reconciler) pools(namespace, cluster string) []*v1beta1.KafkaNodePool {
 // reconcile brings a valid cluster to its desired state, step by step; each step's writes are
 // skipped when the cache already shows them.
 func (r *Reconciler) reconcile(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta1.KafkaNodePool) (controller.Result, error) {
+	ctx = kafkalane.WithTally(ctx)
 	p, err := r.plan(ctx, k, pools)
 	if err != nil {
 		return controller.Result{}, err
@@ -153,11 +156,17 @@ func (r *Reconciler) reconcile(ctx context.Context, k *v1beta1.Kafka, pools []*v
 	if err := r.trimTrust(ctx, k, p, roll, eo); err != nil {
 		return controller.Result{}, err
 	}
+	// A Ready condition that already describes this generation keeps its state and message
+	// when the reconcile went on without one of Kafka's answers: the answer queues the cluster
+	// again, and "Kafka has not answered yet" in between would flip Ready for a slow answer. A
+	// new generation is reported at once, with what is awaited.
+	pending := kafkalane.Pending(ctx)
+	p.holdReady = pending && reported(k)
 	if err := r.writeStatus(ctx, k, pools, p, roll, eo); err != nil {
 		return controller.Result{}, err
 	}
 	res := controller.Result{RequeueAfter: time.Until(p.renewAt)}
-	if roll.waiting || p.recheck {
+	if roll.waiting || p.recheck || pending {
 		// Waiting on pods to become ready, or on Kafka to allow the next restart.
 		res.RequeueAfter = 10 * time.Second
 	}
@@ -165,6 +174,12 @@ func (r *Reconciler) reconcile(ctx context.Context, k *v1beta1.Kafka, pools []*v
 		res.RequeueAfter = time.Hour
 	}
 	return res, nil
+}
+
+// reported says the status's Ready condition describes the Kafka's current generation.
+func reported(k *v1beta1.Kafka) bool {
+	c := conditions.Find(k.Status.Conditions, v1beta1.ConditionReady)
+	return c != nil && c.ObservedGeneration == k.Generation && k.Status.ObservedGeneration == k.Generation
 }
 
 // specError is a problem with the spec found while planning: a condition, not a retry.

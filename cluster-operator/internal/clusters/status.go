@@ -207,6 +207,9 @@ func (r *Reconciler) writeStatus(ctx context.Context, k *v1beta1.Kafka, pools []
 	} else {
 		conditions.Set(&next.Conditions, conditions.Ready(k.Generation, metav1.ConditionFalse, v1beta1.ReasonReconciling, strings.Join(waits, "; ")))
 	}
+	if prev := conditions.Find(k.Status.Conditions, v1beta1.ConditionReady); p.holdReady && prev != nil {
+		conditions.Set(&next.Conditions, *prev)
+	}
 	r.setIgnoredConfigWarning(k, &next, p.ignored)
 	if err := r.patchKafkaStatus(ctx, k, next); err != nil {
 		return err

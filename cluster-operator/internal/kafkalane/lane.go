@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
@@ -29,6 +30,29 @@ const (
 // ErrPending is returned (wrapped) when Kafka has not answered within Wait; the call goes on and
 // its answer queues the cluster again.
 var ErrPending = errors.New("Kafka has not answered yet")
+
+// Tally records whether a reconcile met a question Kafka had not answered yet.
+type Tally struct{ pending atomic.Bool }
+
+type tallyKey struct{}
+
+// WithTally returns a context whose Kafka calls are tallied.
+func WithTally(ctx context.Context) context.Context {
+	return context.WithValue(ctx, tallyKey{}, &Tally{})
+}
+
+// Pending reports whether a call under ctx (from WithTally) returned ErrPending: the reconcile
+// decided without an answer, which queues it again when it comes.
+func Pending(ctx context.Context) bool {
+	t, _ := ctx.Value(tallyKey{}).(*Tally)
+	return t != nil && t.pending.Load()
+}
+
+func markPending(ctx context.Context) {
+	if t, _ := ctx.Value(tallyKey{}).(*Tally); t != nil {
+		t.pending.Store(true)
+	}
+}
 
 // Lanes runs the Kafka calls of every cluster; the zero value is not usable, use New.
 type Lanes struct {
@@ -117,6 +141,7 @@ func Do[T any](ctx context.Context, l *Lanes, k *v1beta1.Kafka, question string,
 	if c == nil {
 		if len(ln.running) >= l.MaxInFlight {
 			l.mu.Unlock()
+			markPending(ctx)
 			return zero, fmt.Errorf("%w: %d other calls to this cluster's Kafka are in flight", ErrPending, len(ln.running))
 		}
 		c = &call{done: make(chan struct{})}
@@ -148,6 +173,7 @@ func Do[T any](ctx context.Context, l *Lanes, k *v1beta1.Kafka, question string,
 		}
 		return result[T](c)
 	}
+	markPending(ctx)
 	return zero, fmt.Errorf("%w (asked %s ago); the answer queues the cluster again", ErrPending, l.Wait)
 }
 
