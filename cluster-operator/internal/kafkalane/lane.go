@@ -79,15 +79,22 @@ func New(requeue func(namespace, name string)) *Lanes {
 type lane struct {
 	running map[string]*call
 	answers map[string]*call
+	// slow: the last call that ended took longer than Wait, or one in flight already has. A slow
+	// cluster's reconciles do not wait at all: a Kafka that hangs costs them nothing, and one
+	// that recovers answers the next call in time again.
+	slow bool
 }
 
 type call struct {
+	started  time.Time
 	done     chan struct{}
 	finished bool
 	at       time.Time
 	waiters  int
-	value    any
-	err      error
+	// void: the answer no longer holds (see Drop) and is not kept.
+	void  bool
+	value any
+	err   error
 }
 
 func (l *Lanes) now() time.Time {
@@ -102,6 +109,27 @@ func (l *Lanes) Forget(namespace, name string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.clusters, namespace+"/"+name)
+}
+
+// Drop discards a cluster's unread answers to questions starting with prefix, and the answers
+// of such calls in flight: what they say no longer holds, e.g. once a node restarts.
+func (l *Lanes) Drop(namespace, name, prefix string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ln := l.clusters[namespace+"/"+name]
+	if ln == nil {
+		return
+	}
+	for q := range ln.answers {
+		if strings.HasPrefix(q, prefix) {
+			delete(ln.answers, q)
+		}
+	}
+	for q, c := range ln.running {
+		if strings.HasPrefix(q, prefix) {
+			c.void = true
+		}
+	}
 }
 
 // InFlight is the number of calls in flight for a cluster.
@@ -144,7 +172,7 @@ func Do[T any](ctx context.Context, l *Lanes, k *v1beta1.Kafka, question string,
 			markPending(ctx)
 			return zero, fmt.Errorf("%w: %d other calls to this cluster's Kafka are in flight", ErrPending, len(ln.running))
 		}
-		c = &call{done: make(chan struct{})}
+		c = &call{started: l.now(), done: make(chan struct{})}
 		ln.running[question] = c
 		callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.Limit)
 		go func() {
@@ -153,10 +181,19 @@ func Do[T any](ctx context.Context, l *Lanes, k *v1beta1.Kafka, question string,
 			l.finish(key, ln, question, c, v, err)
 		}()
 	}
+	for _, r := range ln.running {
+		if l.now().Sub(r.started) > l.Wait {
+			ln.slow = true
+		}
+	}
+	wait := l.Wait
+	if ln.slow {
+		wait = 0
+	}
 	c.waiters++
 	l.mu.Unlock()
 
-	t := time.NewTimer(l.Wait)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-c.done:
@@ -166,7 +203,7 @@ func Do[T any](ctx context.Context, l *Lanes, k *v1beta1.Kafka, question string,
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c.waiters--
-	if c.finished {
+	if c.finished && !c.void {
 		// Answered while waiting (or just after): this reconcile reads it.
 		if ln.answers[question] == c {
 			delete(ln.answers, question)
@@ -174,24 +211,25 @@ func Do[T any](ctx context.Context, l *Lanes, k *v1beta1.Kafka, question string,
 		return result[T](c)
 	}
 	markPending(ctx)
-	return zero, fmt.Errorf("%w (asked %s ago); the answer queues the cluster again", ErrPending, l.Wait)
+	return zero, fmt.Errorf("%w (asked %s ago); the answer queues the cluster again", ErrPending, l.now().Sub(c.started).Round(time.Millisecond))
 }
 
 // finish records an answer; when no reconcile waits for it, it is kept and the cluster queued.
 func (l *Lanes) finish(key string, ln *lane, question string, c *call, v any, err error) {
 	l.mu.Lock()
 	c.finished, c.at, c.value, c.err = true, l.now(), v, err
+	ln.slow = c.at.Sub(c.started) > l.Wait
 	if ln.running[question] == c {
 		delete(ln.running, question)
 	}
 	waited := c.waiters > 0
-	current := l.clusters[key] == ln
-	if !waited && current {
+	keep := !waited && !c.void && l.clusters[key] == ln
+	if keep {
 		ln.answers[question] = c
 	}
 	close(c.done)
 	l.mu.Unlock()
-	if !waited && current && l.Requeue != nil {
+	if keep && l.Requeue != nil {
 		ns, name, _ := strings.Cut(key, "/")
 		l.Requeue(ns, name)
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/roller"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 )
 
@@ -180,4 +182,92 @@ func TestForgottenClusterIsNotQueued(t *testing.T) {
 		t.Fatalf("a forgotten cluster was queued: %s", key)
 	case <-time.After(100 * time.Millisecond):
 	}
+}
+
+// TestSlowClusterDoesNotWait: once a cluster's Kafka took longer than Wait, its reconciles stop
+// waiting for it (a hanging Kafka costs them nothing); an answer in time ends that.
+func TestSlowClusterDoesNotWait(t *testing.T) {
+	rq := newRequeues()
+	l := New(rq.add)
+	l.Wait = 200 * time.Millisecond
+	release := make(chan struct{})
+	if _, err := Do(context.Background(), l, kafka("a"), "hangs", func(context.Context) (int, error) { <-release; return 0, nil }); !errors.Is(err, ErrPending) {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := Do(context.Background(), l, kafka("a"), "other", func(context.Context) (int, error) {
+		time.Sleep(50 * time.Millisecond)
+		return 1, nil
+	})
+	if !errors.Is(err, ErrPending) || time.Since(start) > 100*time.Millisecond {
+		t.Fatalf("a slow cluster's next question waited %s (%v)", time.Since(start), err)
+	}
+	<-rq.ch // "other" answered in 50 ms: the cluster is not slow any more
+	v, err := Do(context.Background(), l, kafka("a"), "other", func(context.Context) (int, error) { return 2, nil })
+	if err != nil || v != 1 {
+		t.Fatalf("got %d, %v; want the kept answer 1", v, err)
+	}
+	close(release)
+	<-rq.ch // "hangs" answered late: slow again, until a call is answered in time
+	if _, err := Do(context.Background(), l, kafka("a"), "third", func(context.Context) (int, error) { return 3, nil }); !errors.Is(err, ErrPending) {
+		t.Fatalf("after a late answer: %v, want no wait", err)
+	}
+	<-rq.ch
+	v, err = Do(context.Background(), l, kafka("a"), "fourth", func(context.Context) (int, error) { return 4, nil })
+	if err != nil || v != 4 {
+		t.Fatalf("a recovered cluster: %d, %v; want an answer within Wait", v, err)
+	}
+}
+
+// TestRestartDropsOtherVerdicts: a yes for one node's restart voids what Kafka said about the
+// others, read or in flight: it was said before that node went.
+func TestRestartDropsOtherVerdicts(t *testing.T) {
+	rq := newRequeues()
+	l := New(rq.add)
+	l.Wait = 20 * time.Millisecond
+	release := make(chan struct{})
+	c := &Checks{Lanes: l, Next: yesKafka{release: release}}
+	k := kafka("a")
+	for _, id := range []int32{1, 2} {
+		if ok, _ := c.CanRestart(context.Background(), k, roller.Node{ID: id, Broker: true, Ready: true}); ok {
+			t.Fatalf("node %d: yes before Kafka answered", id)
+		}
+	}
+	close(release)
+	<-rq.ch
+	<-rq.ch
+	if ok, why := c.CanRestart(context.Background(), k, roller.Node{ID: 1, Broker: true, Ready: true}); !ok {
+		t.Fatalf("node 1: %s", why)
+	}
+	// Node 1 restarts; node 2's yes was given before that and must be asked again.
+	var calls atomic.Int32
+	c.Next = countingKafka{n: &calls}
+	c.CanRestart(context.Background(), k, roller.Node{ID: 2, Broker: true, Ready: true})
+	deadline := time.Now().Add(5 * time.Second)
+	for calls.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("node 2 after node 1 restarted: %d calls; want a new question, not the old yes", n)
+	}
+}
+
+type yesKafka struct {
+	Kafka
+	release chan struct{}
+}
+
+func (y yesKafka) CanRestart(context.Context, *v1beta1.Kafka, roller.Node) (bool, string) {
+	<-y.release
+	return true, ""
+}
+
+type countingKafka struct {
+	Kafka
+	n *atomic.Int32
+}
+
+func (c countingKafka) CanRestart(context.Context, *v1beta1.Kafka, roller.Node) (bool, string) {
+	c.n.Add(1)
+	return true, ""
 }

@@ -51,6 +51,10 @@ func (c *Checks) CanRestart(ctx context.Context, k *v1beta1.Kafka, n roller.Node
 	if err != nil {
 		return false, err.Error()
 	}
+	if v.ok {
+		// The node restarts now: what Kafka said about the others no longer holds.
+		c.Lanes.Drop(k.Namespace, k.Name, "can-")
+	}
 	return v.ok, v.why
 }
 
