@@ -34,7 +34,7 @@ func (r *Resync) Keys() ([]controller.Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	var keys []controller.Key
+	var keys, unsettled []controller.Key
 	// Resources to compare with Kafka, by topic name (two resources can claim one topic).
 	byName := map[string][]*v1beta1.KafkaTopic{}
 	var names []string
@@ -44,7 +44,7 @@ func (r *Resync) Keys() ([]controller.Key, error) {
 		name := TopicName(kt)
 		switch {
 		case kt.DeletionTimestamp != nil, !conditions.IsReady(kt.Status.Conditions, kt.Generation):
-			keys = append(keys, key)
+			unsettled = append(unsettled, key)
 		case kt.Annotations[v1beta1.AnnotationManaged] == "false", kt.Annotations[v1beta1.AnnotationPauseReconciliation] == "true", Internal(name):
 		default:
 			if byName[name] == nil {
@@ -74,6 +74,18 @@ func (r *Resync) Keys() ([]controller.Key, error) {
 	})
 	if failed > 0 {
 		klog.Background().Error(firstErr, "Resync could not describe topics; reconciling them one by one", "failed", failed)
+	}
+	// A resource that was not Ready when listed may have been reconciled while Kafka was asked
+	// (a snapshot of thousands of topics takes a while in a creation burst): queued again, it
+	// would be described again for nothing. Only those still unsettled in the cache are queued.
+	for _, key := range unsettled {
+		obj, ok, err := r.Topics.GetByKey(key.Namespace, key.Name)
+		if err != nil || !ok {
+			continue // gone: nothing to do (a deletion's finalizer ran)
+		}
+		if kt := obj.(*v1beta1.KafkaTopic); kt.DeletionTimestamp != nil || !conditions.IsReady(kt.Status.Conditions, kt.Generation) {
+			keys = append(keys, key)
+		}
 	}
 	return keys, nil
 }
