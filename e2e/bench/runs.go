@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kafkaplane/kafkaplane/e2e/localcluster"
 )
 
 // Runs is $BENCH_RUNS, the number of interleaved floor and operator runs per size (default 3):
@@ -42,3 +44,17 @@ func (s Series) String(format string) string {
 
 // Seconds is a duration in seconds, for a Series.
 func Seconds(d time.Duration) float64 { return d.Seconds() }
+
+// Started polls ready until it reports the probe resource Ready and returns the time since
+// started (when the operator process p was started); it fails when p exits or after a minute.
+func Started(p *localcluster.Process, started time.Time, ready func() bool) (time.Duration, error) {
+	for {
+		if ready() {
+			return time.Since(started), nil
+		}
+		if exited, _ := p.Exited(); exited || time.Since(started) > time.Minute {
+			return 0, fmt.Errorf("the probe resource was not Ready a minute after the operator started (log %s)", p.LogFile)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -292,16 +292,11 @@ func (b *runner) operator(ctx context.Context, n, run int, dir string) (opRun, e
 		_ = p.Stop(10 * time.Second)
 		bench.KeepLog(p)
 	}()
-	for {
+	if res.startup, err = bench.Started(p, started, func() bool {
 		kt, err := api.Get(ctx, fmt.Sprintf("%s-%s", ns, probe), metav1.GetOptions{})
-		if err == nil && conditions.IsReady(kt.Status.Conditions, kt.Generation) {
-			res.startup = time.Since(started)
-			break
-		}
-		if exited, _ := p.Exited(); exited || time.Since(started) > time.Minute {
-			return res, fmt.Errorf("the probe topic was not Ready a minute after the operator started (log %s)", p.LogFile)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return err == nil && conditions.IsReady(kt.Status.Conditions, kt.Generation)
+	}); err != nil {
+		return res, err
 	}
 	time.Sleep(time.Second) // the operator is idle
 	cpu0 := bench.CPUSeconds(p.Pid())

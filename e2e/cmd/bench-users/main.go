@@ -424,16 +424,11 @@ func (r *runner) operator(ctx context.Context, auth v1beta1.UserAuthenticationTy
 		_ = p.Stop(10 * time.Second)
 		bench.KeepLog(p)
 	}()
-	for {
+	if res.startup, err = bench.Started(p, started, func() bool {
 		ku, err := api.Get(ctx, probeName, metav1.GetOptions{})
-		if err == nil && conditions.IsReady(ku.Status.Conditions, ku.Generation) {
-			res.startup = time.Since(started)
-			break
-		}
-		if exited, _ := p.Exited(); exited || time.Since(started) > time.Minute {
-			return res, fmt.Errorf("the probe user was not Ready a minute after the operator started (log %s)", p.LogFile)
-		}
-		time.Sleep(5 * time.Millisecond)
+		return err == nil && conditions.IsReady(ku.Status.Conditions, ku.Generation)
+	}); err != nil {
+		return res, err
 	}
 	time.Sleep(time.Second) // the operator is idle
 	cpu0 := bench.CPUSeconds(p.Pid())
