@@ -71,6 +71,11 @@ func clusterCAKeyReplaced(t *testing.T, f *framework.Framework, ns string) {
 		return pki.ParseGeneration(s.Annotations, pki.AnnotationKeyGeneration), asked
 	}
 	before, _ := keyGen()
+	_, oldTrust, err := clusterCATrust(ctx, f, ns, "c", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldCA := oldTrust[pki.CACertKey]
 
 	var sent, failed, closedByBroker atomic.Int64
 	var first atomic.Value
@@ -116,12 +121,18 @@ func clusterCAKeyReplaced(t *testing.T, f *framework.Framework, ns string) {
 		}
 	})
 
+	defer func() {
+		if t.Failed() {
+			dumpCAState(t, f, ns, "c")
+		}
+	}()
 	start := time.Now()
 	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"true"}}}`, v1beta1.AnnotationForceReplace)
 	if _, err := f.Kube.CoreV1().Secrets(ns).Patch(ctx, v1beta1.ClusterCAKeySecretName("c"), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	framework.Eventually(t, 12*time.Minute, "the cluster CA key replaced, and the old CA certificate dropped", func() (bool, error) {
+	// Two rolls of six JVMs: 3 to 7 minutes on 2 free cores; more than 12 in a loaded CI run.
+	framework.Eventually(t, 20*time.Minute, "the cluster CA key replaced, and the old CA certificate dropped", func() (bool, error) {
 		gen, asked := keyGen()
 		if gen != before+1 || asked {
 			return false, fmt.Errorf("key generation %d (was %d), request still there: %v", gen, before, asked)
@@ -129,6 +140,11 @@ func clusterCAKeyReplaced(t *testing.T, f *framework.Framework, ns string) {
 		_, data, err := clusterCATrust(ctx, f, ns, "c", true)
 		if err != nil {
 			return false, err
+		}
+		// The key Secret is written first: until the cert Secret follows, it holds the old
+		// certificate alone, which is not the end.
+		if string(data[pki.CACertKey]) == string(oldCA) {
+			return false, fmt.Errorf("key generation %d, but the cert Secret still has the old CA certificate as %s", gen, pki.CACertKey)
 		}
 		for k := range data {
 			if strings.HasPrefix(k, "ca-") && strings.HasSuffix(k, ".crt") {
@@ -202,4 +218,45 @@ func brokerAuthFailures(t *testing.T, f *framework.Framework, ns string, since t
 		t.Logf("no node logs under %s to check for refused clients", filepath.Join(f.Dir, "logs"))
 	}
 	return out
+}
+
+// dumpCAState logs what decides the end of a key replacement: the Kafka's conditions, every
+// node pod's readiness and revision, and who signed each node's certificate.
+func dumpCAState(t *testing.T, f *framework.Framework, ns, cluster string) {
+	ctx := context.Background()
+	if k, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Get(ctx, cluster, metav1.GetOptions{}); err == nil {
+		for _, c := range k.Status.Conditions {
+			t.Logf("kafka condition %s=%s (gen %d of %d) %s: %s", c.Type, c.Status, c.ObservedGeneration, k.Generation, c.Reason, c.Message)
+		}
+	}
+	pods, err := f.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: v1beta1.LabelCluster + "=" + cluster})
+	if err == nil {
+		for _, p := range pods.Items {
+			ready := false
+			for _, c := range p.Status.Conditions {
+				if c.Type == "Ready" {
+					ready = c.Status == "True"
+				}
+			}
+			t.Logf("pod %s ready=%v phase=%s annotations=%v", p.Name, ready, p.Status.Phase, p.Annotations)
+		}
+	}
+	secrets, err := f.Kube.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})
+	if err == nil {
+		for _, s := range secrets.Items {
+			keys := make([]string, 0, len(s.Data))
+			for k := range s.Data {
+				keys = append(keys, k)
+			}
+			issuer := ""
+			for _, k := range keys {
+				if strings.HasSuffix(k, ".crt") && k != pki.CACertKey {
+					if certs, err := pki.DecodeCerts(s.Data[k]); err == nil && len(certs) > 0 {
+						issuer += fmt.Sprintf(" %s<-%s(%x)", k, certs[0].Issuer.CommonName, certs[0].AuthorityKeyId)
+					}
+				}
+			}
+			t.Logf("secret %s annotations=%v keys=%v%s", s.Name, s.Annotations, keys, issuer)
+		}
+	}
 }

@@ -229,3 +229,68 @@ func TestClaimAndInitContainerTemplates(t *testing.T) {
 		t.Errorf("init container env %v security context %+v: want the templates'", ic.Env, ic.SecurityContext)
 	}
 }
+
+// The start script runs the storage tool (a JVM start) only when a log directory is not
+// formatted yet: a new node, a lost disk, a JBOD volume added to a running node.
+func TestStartScriptFormatsOnlyUnformattedDirectories(t *testing.T) {
+	root := t.TempDir()
+	bin, conf := filepath.Join(root, "bin"), filepath.Join(root, "node-config")
+	dirs := []string{filepath.Join(root, "data-0", "kafka-log1"), filepath.Join(root, "data-1", "kafka-log1")}
+	calls := filepath.Join(root, "calls")
+	for _, d := range []string{bin, conf} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(path, content string, mode os.FileMode) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(bin, "kafka-storage.sh"), "#!/bin/sh\necho \"storage $*\" >> "+calls+"\n", 0o755)
+	write(filepath.Join(bin, "kafka-server-start.sh"), "#!/bin/sh\necho \"server $*\" >> "+calls+"\n", 0o755)
+	write(filepath.Join(conf, ServerPropertiesKey), "node.id=1\nlog.dirs="+strings.Join(dirs, ",")+"\nmetadata.log.dir="+dirs[0]+"\n", 0o644)
+	write(filepath.Join(conf, ClusterIDKey), "abc", 0o644)
+	write(filepath.Join(conf, FormatArgsKey), "", 0o644)
+	script := strings.ReplaceAll(strings.ReplaceAll(startScript, "/opt/kafka/bin", bin), ConfigDir, conf)
+	script = strings.ReplaceAll(script, "work=/tmp/kafkaplane", "work="+filepath.Join(root, "work"))
+	write(filepath.Join(root, "start.sh"), script, 0o755)
+	start := func() string {
+		t.Helper()
+		_ = os.Remove(calls)
+		cmd := exec.Command("/bin/sh", filepath.Join(root, "start.sh"))
+		cmd.Env = []string{"PATH=/usr/bin:/bin"}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("start script: %v\n%s", err, out)
+		}
+		b, err := os.ReadFile(calls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	formatted := func(d string) {
+		t.Helper()
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		write(filepath.Join(d, "meta.properties"), "version=1\n", 0o644)
+	}
+
+	if got := start(); !strings.Contains(got, "storage format --ignore-formatted") || !strings.Contains(got, "server ") {
+		t.Fatalf("a new node: %q, want the storage tool, then the server", got)
+	}
+	formatted(dirs[0])
+	if got := start(); !strings.Contains(got, "storage format") {
+		t.Fatalf("one volume not formatted: %q, want the storage tool", got)
+	}
+	formatted(dirs[1])
+	if got := start(); strings.Contains(got, "storage") || !strings.Contains(got, "server ") {
+		t.Fatalf("every volume formatted: %q, want the server alone", got)
+	}
+	write(filepath.Join(conf, ServerPropertiesKey), "node.id=1\n", 0o644)
+	if got := start(); !strings.Contains(got, "storage format") {
+		t.Fatalf("no log.dirs in the configuration: %q, want the storage tool (it knows the default)", got)
+	}
+}
