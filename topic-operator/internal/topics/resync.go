@@ -24,6 +24,11 @@ type Resync struct {
 	}
 	LeaveAlone []string
 	Timeout    time.Duration
+	// Fresh is how long a resource never reconciled (no status at all) is left to the key its
+	// informer event queued; 5 minutes when zero.
+	Fresh time.Duration
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
 // Keys returns the keys to reconcile: resources not Ready for their generation, being deleted,
@@ -83,11 +88,33 @@ func (r *Resync) Keys() ([]controller.Key, error) {
 		if err != nil || !ok {
 			continue // gone: nothing to do (a deletion's finalizer ran)
 		}
-		if kt := obj.(*v1beta1.KafkaTopic); kt.DeletionTimestamp != nil || !conditions.IsReady(kt.Status.Conditions, kt.Generation) {
-			keys = append(keys, key)
+		kt := obj.(*v1beta1.KafkaTopic)
+		if kt.DeletionTimestamp == nil && (conditions.IsReady(kt.Status.Conditions, kt.Generation) || r.fresh(kt)) {
+			continue
 		}
+		keys = append(keys, key)
 	}
 	return keys, nil
+}
+
+// fresh reports whether kt was created less than Fresh ago and has no status yet: its informer
+// event queued it, and the queue keeps it until a reconcile writes a status (in a creation
+// burst of 10,000 it is still waiting there, or its create is in flight). Queued by the resync
+// as well, it would be reconciled a second time once Ready, and described for nothing: 0.03
+// Metadata and DescribeConfigs requests per topic. One older than that is queued: a resync is
+// the safety net for a key lost on the way.
+func (r *Resync) fresh(kt *v1beta1.KafkaTopic) bool {
+	if kt.Status.ObservedGeneration != 0 || len(kt.Status.Conditions) != 0 || kt.Status.TopicID != "" {
+		return false
+	}
+	now, fresh := time.Now, r.Fresh
+	if r.Now != nil {
+		now = r.Now
+	}
+	if fresh == 0 {
+		fresh = 5 * time.Minute
+	}
+	return now().Sub(kt.CreationTimestamp.Time) < fresh
 }
 
 // Drifted reports whether a Ready topic no longer matches its resource.

@@ -28,13 +28,18 @@ func (s snapshotDuring) Snapshot(_ context.Context, names []string, fn func(stri
 
 // TestResyncSkipsResourcesSettledDuringItsSnapshot: a resource that was not Ready when the
 // resync listed it, and became Ready while the resync asked Kafka, is not queued again (in a
-// creation burst, each such one cost a Metadata and a DescribeConfigs request for nothing); one
-// still not Ready is.
+// creation burst, each such one cost a Metadata and a DescribeConfigs request for nothing); nor
+// is one created less than Fresh ago and never reconciled (its informer event queued it); one
+// still not Ready, reconciled before or older than that, is.
 func TestResyncSkipsResourcesSettledDuringItsSnapshot(t *testing.T) {
 	client := fake.NewSimpleClientset()
 	ctx := t.Context()
-	mk := func(name string, ready bool) {
+	now := time.Now()
+	mk := func(name string, ready bool, created ...time.Time) {
 		kt := &v1beta1.KafkaTopic{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, Generation: 1}}
+		if len(created) > 0 {
+			kt.CreationTimestamp = metav1.NewTime(created[0])
+		}
 		if ready {
 			kt.Status.TopicID = "id-" + name
 			conditions.Set(&kt.Status.Conditions, conditions.Ready(1, metav1.ConditionTrue, v1beta1.ReasonReady, ""))
@@ -45,7 +50,9 @@ func TestResyncSkipsResourcesSettledDuringItsSnapshot(t *testing.T) {
 	}
 	mk("ready", true)
 	mk("settles", false)
-	mk("pending", false)
+	mk("pending", false, now.Add(-10*time.Minute))
+	// Never reconciled, created a minute ago: its own informer event queued it.
+	mk("new", false, now.Add(-time.Minute))
 	p := informers.NewPerNamespace(informers.Namespaces{"ns"}, func(namespace string) kpinformers.SharedInformerFactory {
 		return kpinformers.NewSharedInformerFactoryWithOptions(client, 0, kpinformers.WithNamespace(namespace))
 	})
@@ -77,7 +84,7 @@ func TestResyncSkipsResourcesSettledDuringItsSnapshot(t *testing.T) {
 		}
 		t.Fatal("the cache did not see the status write")
 	}
-	r := &Resync{Topics: m, Admin: snapshotDuring{settle}}
+	r := &Resync{Topics: m, Admin: snapshotDuring{settle}, Now: func() time.Time { return now }}
 	keys, err := r.Keys()
 	if err != nil {
 		t.Fatal(err)
