@@ -20,6 +20,7 @@ import (
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/dynconfig"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/features"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkacheck"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkalane"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/release"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
@@ -117,12 +118,25 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 	if err != nil {
 		return err
 	}
-	rec := &clusters.Reconciler{Metrics: met, Dynamic: &dynconfig.Applier{Client: checker.Client}, Loggers: &dynconfig.Loggers{Client: checker.Client, NodeClient: checker.NodeClient}, Features: &features.Raiser{Client: checker.Client, Report: checker.Report}, Quorum: checker, Registrations: checker, Kube: m.Kube, Client: m.Kafkaplane, Caches: caches, Recorder: m.Recorder, Checker: checker, Metadata: m.Metadata,
-		Opts: clusters.Options{FieldManager: m.FieldManager, TopicOperatorImage: c.TopicOperatorImage, UserOperatorImage: c.UserOperatorImage}}
+	// Every Kafka call goes through the cluster's lane: a reconcile waits for Kafka at most
+	// lanes.Wait, so clusters whose Kafka hangs do not hold the workers the others need.
+	var ctl *controller.Controller
+	lanes := kafkalane.New(func(namespace, name string) {
+		if ctl != nil {
+			ctl.EnqueueKey(controller.Key{Namespace: namespace, Name: name})
+		}
+	})
+	checks := &kafkalane.Checks{Lanes: lanes, Next: checker}
+	rec := &clusters.Reconciler{Metrics: met, Kube: m.Kube, Client: m.Kafkaplane, Caches: caches, Recorder: m.Recorder, Metadata: m.Metadata,
+		Checker: checks, Quorum: checks, Registrations: checks,
+		Dynamic:  &kafkalane.Dynamic{Lanes: lanes, Next: &dynconfig.Applier{Client: checker.Client}},
+		Loggers:  &kafkalane.Loggers{Lanes: lanes, Next: &dynconfig.Loggers{Client: checker.Client, NodeClient: checker.NodeClient}},
+		Features: &kafkalane.Features{Lanes: lanes, Next: &features.Raiser{Client: checker.Client, Report: checker.Report}},
+		Opts:     clusters.Options{FieldManager: m.FieldManager, TopicOperatorImage: c.TopicOperatorImage, UserOperatorImage: c.UserOperatorImage}}
 	if c.JMXExporterImage != "" {
 		rec.Opts.Metrics = &nodes.Metrics{Image: c.JMXExporterImage, JarPath: c.JMXExporterJar}
 	}
-	ctl, err := controller.New(controller.Options{
+	ctl, err = controller.New(controller.Options{
 		Name: "kafka", Reconciler: rec, Workers: m.Options.Workers, Metrics: m.Metrics,
 		ResyncPeriod: m.Options.ResyncPeriod,
 		ListKeys:     func() ([]controller.Key, error) { return caches.Kafkas.Keys(), nil },
@@ -140,6 +154,7 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 		}
 		if k, ok := obj.(*v1beta1.Kafka); ok {
 			checker.Forget(k.Namespace, k.Name)
+			lanes.Forget(k.Namespace, k.Name)
 		}
 	}}); err != nil {
 		return err
