@@ -133,7 +133,7 @@ test-kafka: ## The real-Kafka tier alone (make test runs it too): Apache Kafka's
 
 .PHONY: integration
 integration: ## Integration tests against a real etcd, kube-apiserver, controller-manager and scheduler (built and cached on first use).
-	go run ./e2e/cmd/testenv -- go test -count=1 -timeout 40m ./e2e/...
+	go run ./e2e/cmd/testenv -- go test -count=1 -timeout 55m ./e2e/...
 
 ##@ Clean
 
