@@ -206,6 +206,11 @@ func issued(t *testing.T, ca *pki.CA, cn, org string) tls.Certificate {
 	return tls.Certificate{Certificate: [][]byte{kp.Cert.Raw}, PrivateKey: kp.Key, Leaf: kp.Cert}
 }
 
+// readyAfterRoll bounds a wait for Ready after a change that rolls the nodes: up to 8 real
+// JVMs one at a time, each down for 30–60 s on a loaded 2-core machine (a CI run timed out at 3
+// min with two brokers still to restart after the quorum grew to 5).
+const readyAfterRoll = 8 * time.Minute
+
 // waitKafkaReady waits until the Kafka is Ready for its generation.
 func waitKafkaReady(t *testing.T, f *framework.Framework, ns, name string, timeout time.Duration) {
 	t.Helper()

@@ -98,7 +98,7 @@ func brokerCutMidTopicBatch(t *testing.T, f *framework.Framework, ns string) {
 		}
 		return true, nil
 	})
-	waitKafkaReady(t, f, ns, "c", 3*time.Minute)
+	waitKafkaReady(t, f, ns, "c", readyAfterRoll)
 	p, err := f.Kube.CoreV1().Pods(ns).Get(ctx, victim, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -162,7 +162,7 @@ func controllerLosesDisk(t *testing.T, f *framework.Framework, ns string) {
 		return true, nil
 	})
 	// The switch may roll the controllers: the disk is lost from a settled cluster.
-	waitKafkaReady(t, f, ns, "c", 3*time.Minute)
+	waitKafkaReady(t, f, ns, "c", readyAfterRoll)
 	tr := startTraffic(t, f, ns)
 	// Lose the disk of a controller that is not the leader.
 	q, err := describeQuorum(ctx, adminCl)
@@ -201,7 +201,7 @@ func controllerLosesDisk(t *testing.T, f *framework.Framework, ns string) {
 		return nil
 	})
 	t.Logf("controller %d rejoined the quorum with a new directory %s after losing its disk", victim, time.Since(start).Round(time.Second))
-	waitKafkaReady(t, f, ns, "c", 3*time.Minute)
+	waitKafkaReady(t, f, ns, "c", readyAfterRoll)
 	tr.check(t)
 	topics, err := kadm.NewClient(adminCl).ListTopics(ctx, "orders", "rolling")
 	if err != nil || len(topics) != 2 || topics["orders"].Err != nil {
@@ -232,7 +232,7 @@ func quorumScale(t *testing.T, f *framework.Framework, ns string) {
 		return nil
 	})
 	t.Logf("3 → 5 controllers in %s: voters %v", time.Since(start).Round(time.Second), q.voterIDs())
-	waitKafkaReady(t, f, ns, "c", 3*time.Minute)
+	waitKafkaReady(t, f, ns, "c", readyAfterRoll)
 	start = time.Now()
 	scale(3)
 	pool := func() []int32 {
@@ -259,7 +259,7 @@ func quorumScale(t *testing.T, f *framework.Framework, ns string) {
 		}
 		return nil
 	})
-	waitKafkaReady(t, f, ns, "c", 3*time.Minute)
+	waitKafkaReady(t, f, ns, "c", readyAfterRoll)
 	t.Logf("5 → 3 controllers in %s: voters %v", time.Since(start).Round(time.Second), q.voterIDs())
 	tr.check(t)
 }

@@ -52,7 +52,7 @@ func brokerScaleDownAndRF(t *testing.T, f *framework.Framework, ns string) {
 		}
 		return true, nil
 	})
-	waitKafkaReady(t, f, ns, "c", 3*time.Minute)
+	waitKafkaReady(t, f, ns, "c", readyAfterRoll)
 	if _, err := f.Apply(ctx, ns, []byte(`
 apiVersion: kafkaplane.io/v1beta1
 kind: KafkaTopic
