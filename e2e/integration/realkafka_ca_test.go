@@ -232,13 +232,7 @@ func dumpCAState(t *testing.T, f *framework.Framework, ns, cluster string) {
 	pods, err := f.Kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: v1beta1.LabelCluster + "=" + cluster})
 	if err == nil {
 		for _, p := range pods.Items {
-			ready := false
-			for _, c := range p.Status.Conditions {
-				if c.Type == "Ready" {
-					ready = c.Status == "True"
-				}
-			}
-			t.Logf("pod %s ready=%v phase=%s annotations=%v", p.Name, ready, p.Status.Phase, p.Annotations)
+			t.Logf("pod %s ready=%v phase=%s annotations=%v", p.Name, podReady(&p), p.Status.Phase, p.Annotations)
 		}
 	}
 	secrets, err := f.Kube.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{})
