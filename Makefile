@@ -59,7 +59,7 @@ images: ## Build the operators' OCI image layouts (linux/amd64 and linux/arm64) 
 ##@ Verification and tests
 
 .PHONY: verify
-verify: verify-codegen verify-charts verify-gomod verify-fmt vet verify-deps ## Fail on stale generated code, charts or manifests, untidy modules, unformatted code, vet findings or forbidden deps.
+verify: verify-codegen verify-charts verify-gomod verify-fmt vet verify-deps verify-fields ## Fail on stale generated code, charts or manifests, untidy modules, unformatted code, vet findings, forbidden deps or API fields no operator uses.
 
 .PHONY: verify-charts
 verify-charts: ## The chart's CRDs and RBAC match the code, it lints, and deploy/install is its rendering.
@@ -89,6 +89,10 @@ verify-fmt:
 .PHONY: vet
 vet:
 	go vet $(addsuffix /...,$(addprefix ./,$(MODULES)))
+
+.PHONY: verify-fields
+verify-fields: ## Every field of the API types is read or written by operator code (none accepted and ignored).
+	@go run ./pkg/hack/fieldaudit
 
 .PHONY: verify-deps
 verify-deps: ## Each operator builds alone (GOWORK=off) and none links controller-runtime.
