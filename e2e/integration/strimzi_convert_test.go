@@ -55,7 +55,8 @@ func TestConvertedStrimziManifests(t *testing.T) {
 	}
 
 	targets := map[string]string{"01-zookeeper-v1beta1-listener-map.yaml": "legacy", "02-zookeeper-v1beta2.yaml": "orders",
-		"03-kraft-v1beta2-node-pools.yaml": "events", "04-kraft-v1.yaml": "my-cluster", "06-kraft-v1beta2-templates.yaml": "tuned"}
+		"03-kraft-v1beta2-node-pools.yaml": "events", "04-kraft-v1.yaml": "my-cluster", "06-kraft-v1beta2-templates.yaml": "tuned",
+		"07-zookeeper-v1beta1-route.yaml": "routed"}
 	if only := os.Getenv("PROBE_ONLY"); only != "" {
 		targets = map[string]string{only: targets[only]}
 	}
@@ -77,7 +78,7 @@ func TestConvertedStrimziManifests(t *testing.T) {
 	}
 	for file, cluster := range targets {
 		t.Run(cluster, func(t *testing.T) {
-			t.Parallel() // five simulated clusters, each with its own operators and stand-in
+			t.Parallel() // six simulated clusters, each with its own operators and stand-in
 			ns := f.Namespace(t)
 			objs := converted[file]
 			if cluster == "legacy" {

@@ -60,11 +60,17 @@ func convertListenerMap(m Object, r *Report) []any {
 				if bs == nil {
 					bs = Object{}
 				}
-				if a := str(b["address"]); a != "" {
-					bs["alternativeNames"] = append(list(bs["alternativeNames"]), a)
-				}
-				if np, ok := b["nodePort"]; ok {
-					bs["nodePort"] = np
+				// address becomes an alternative name; the rest (host of a route or
+				// ingress, nodePort, …) keeps its name, and what our API lacks is pruned and
+				// reported like any other field.
+				for _, k := range sortedKeys(b) {
+					if k == "address" {
+						if a := str(b[k]); a != "" {
+							bs["alternativeNames"] = append(list(bs["alternativeNames"]), a)
+						}
+						continue
+					}
+					bs[k] = b[k]
 				}
 				cfg["bootstrap"] = bs
 			}
