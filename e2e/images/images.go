@@ -9,6 +9,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -86,6 +87,50 @@ func Build(ctx context.Context, root, out, version string, log io.Writer) error 
 		}
 		fmt.Fprintf(log, "%s: %s\n", name, dir)
 	}
+	return Plugin(ctx, root, filepath.Join(out, PluginName), version, log)
+}
+
+// PluginName is the kubectl plugin (kubectl kafkaplane convert …), released as a binary per
+// platform beside the images rather than as an image: kubectl runs it from the user's PATH.
+const PluginName = "kubectl-kafkaplane"
+
+// PluginPlatforms are the operating systems and architectures the plugin is built for.
+var PluginPlatforms = [][2]string{{"linux", "amd64"}, {"linux", "arm64"}, {"darwin", "amd64"}, {"darwin", "arm64"}, {"windows", "amd64"}}
+
+// Plugin writes dir/kubectl-kafkaplane-<os>-<arch>[.exe] for each of PluginPlatforms, and
+// dir/SHA256SUMS.
+func Plugin(ctx context.Context, root, dir, version string, log io.Writer) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var sums strings.Builder
+	for _, p := range PluginPlatforms {
+		name := PluginName + "-" + p[0] + "-" + p[1]
+		if p[0] == "windows" {
+			name += ".exe"
+		}
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath",
+			"-ldflags", "-s -w -X github.com/kafkaplane/kafkaplane/pkg/version.Version="+version,
+			"-o", filepath.Join(dir, name), "./pkg/cmd/"+PluginName)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p[0], "GOARCH="+p[1])
+		cmd.Stdout, cmd.Stderr = log, log
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("building %s: %w", name, err)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&sums, "%x  %s\n", sha256.Sum256(data), name)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "SHA256SUMS"), []byte(sums.String()), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "%s: %s\n", PluginName, dir)
 	return nil
 }
 

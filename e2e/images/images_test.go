@@ -2,7 +2,10 @@ package images
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -100,6 +103,25 @@ func TestImages(t *testing.T) {
 		slices.Sort(archs)
 		if !slices.Equal(archs, []string{"amd64", "arm64"}) {
 			t.Errorf("%s platforms %v", b, archs)
+		}
+	}
+	// The kubectl plugin: one binary per platform, each listed with its checksum.
+	sums, err := os.ReadFile(filepath.Join(out, PluginName, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range PluginPlatforms {
+		name := PluginName + "-" + p[0] + "-" + p[1]
+		if p[0] == "windows" {
+			name += ".exe"
+		}
+		data, err := os.ReadFile(filepath.Join(out, PluginName, name))
+		if err != nil || len(data) < 1<<20 {
+			t.Errorf("%s: %d bytes, %v", name, len(data), err)
+			continue
+		}
+		if !strings.Contains(string(sums), fmt.Sprintf("%x  %s\n", sha256.Sum256(data), name)) {
+			t.Errorf("SHA256SUMS lacks %s:\n%s", name, sums)
 		}
 	}
 }
