@@ -112,17 +112,11 @@ func Plugin(ctx context.Context, root, dir, version string, log io.Writer) error
 		if p[0] == "windows" {
 			name += ".exe"
 		}
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath",
-			"-ldflags", "-s -w -X github.com/kafkaplane/kafkaplane/pkg/version.Version="+version,
-			"-o", filepath.Join(dir, name), "./pkg/cmd/"+PluginName)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p[0], "GOARCH="+p[1])
-		cmd.Stdout, cmd.Stderr = log, log
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("building %s: %w", name, err)
-		}
-		data, err := os.ReadFile(filepath.Join(dir, name))
+		data, err := goBuild(ctx, root, "pkg/cmd/"+PluginName, p[0], p[1], version, log)
 		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o755); err != nil {
 			return err
 		}
 		fmt.Fprintf(&sums, "%x  %s\n", sha256.Sum256(data), name)
@@ -134,8 +128,8 @@ func Plugin(ctx context.Context, root, dir, version string, log io.Writer) error
 	return nil
 }
 
-// goBuild cross-compiles the main package pkg (relative to root) for linux/arch, statically.
-func goBuild(ctx context.Context, root, pkg, arch, version string, log io.Writer) ([]byte, error) {
+// goBuild cross-compiles the main package pkg (relative to root) for goos/arch, statically.
+func goBuild(ctx context.Context, root, pkg, goos, arch, version string, log io.Writer) ([]byte, error) {
 	tmp, err := os.MkdirTemp("", "kafkaplane-image-")
 	if err != nil {
 		return nil, err
@@ -145,10 +139,10 @@ func goBuild(ctx context.Context, root, pkg, arch, version string, log io.Writer
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath",
 		"-ldflags", "-s -w -X github.com/kafkaplane/kafkaplane/pkg/version.Version="+version, "-o", bin, "./"+pkg)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+arch)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("building %s for %s: %w", pkg, arch, err)
+		return nil, fmt.Errorf("building %s for %s/%s: %w", pkg, goos, arch, err)
 	}
 	return os.ReadFile(bin)
 }
@@ -166,7 +160,7 @@ func users() []file {
 }
 
 func operatorImage(ctx context.Context, root, binary, arch, version string, certs []byte, log io.Writer) (v1.Image, error) {
-	exe, err := goBuild(ctx, root, binary, arch, version, log)
+	exe, err := goBuild(ctx, root, binary, "linux", arch, version, log)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +183,7 @@ func operatorImage(ctx context.Context, root, binary, arch, version string, cert
 }
 
 func jmxExporterImage(ctx context.Context, root, arch, version string, agent []byte, log io.Writer) (v1.Image, error) {
-	cp, err := goBuild(ctx, root, "pkg/cmd/copyfile", arch, version, log)
+	cp, err := goBuild(ctx, root, "pkg/cmd/copyfile", "linux", arch, version, log)
 	if err != nil {
 		return nil, err
 	}
