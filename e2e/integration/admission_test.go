@@ -130,6 +130,10 @@ spec: {replicas: 1, roles: [zookeeper], storage: {type: ephemeral}}
 			want: "group ACLs take Read, Delete, Describe or All"},
 		{name: "ingress without tls", yaml: kafka("c", `    listeners: [{name: ext, port: 9094, type: ingress, tls: false}]
 `), want: "an ingress listener needs tls: true"},
+		{name: "listener certificate without tls", yaml: kafka("c", `    listeners: [{name: ext, port: 9094, type: internal, tls: false, configuration: {brokerCertChainAndKey: {secretName: s, certificate: tls.crt, key: tls.key}}}]
+`), want: "configuration.brokerCertChainAndKey needs tls: true"},
+		{name: "listener certificate without key", yaml: kafka("c", `    listeners: [{name: ext, port: 9094, type: internal, tls: true, configuration: {brokerCertChainAndKey: {secretName: s, certificate: tls.crt}}}]
+`), want: "spec.kafka.listeners[0].configuration.brokerCertChainAndKey.key: Required value"},
 		{name: "liveness success threshold", yaml: kafka("c", tlsListener+`    livenessProbe: {successThreshold: 2}
 `), want: "a liveness probe's successThreshold must be 1"},
 		{name: "probe timeout zero", yaml: kafka("c", tlsListener+`    readinessProbe: {timeoutSeconds: 0}

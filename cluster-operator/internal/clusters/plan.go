@@ -61,6 +61,9 @@ type plan struct {
 	holdVersion bool
 	// keepOldKey: some node does not trust the current cluster CA key yet.
 	keepOldKey bool
+	// listenerCerts are the listeners' own server certificates (configuration.
+	// brokerCertChainAndKey), by keystore file name.
+	listenerCerts map[string]listenerCert
 	// clientsTrusted is the newest clients CA key generation every node trusts, as published
 	// on the clients CA cert Secret (pki.AnnotationTrustedKeyGeneration).
 	clientsTrusted int
@@ -125,6 +128,9 @@ func (r *Reconciler) plan(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta
 		return nil, err
 	}
 	if p.logging, err = r.planLogging(ctx, k); err != nil {
+		return nil, err
+	}
+	if p.listenerCerts, err = r.listenerCerts(ctx, k); err != nil {
 		return nil, err
 	}
 	all := nodesOf(pools, p.ids)
@@ -351,6 +357,11 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 	}
 	if issued {
 		p.issued++
+	}
+	if n.Broker {
+		for file, lc := range p.listenerCerts {
+			secret.Data[file] = lc.keystore
+		}
 	}
 	p.renewAt = earliest(p.renewAt, certs.RenewAt(secret, certs.NodeCertKey, renew))
 	np.secret = secret

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkaconfig"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/services"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
@@ -282,6 +283,12 @@ func (r *Reconciler) listenerStatus(k *v1beta1.Kafka, p *plan, pods map[string]*
 		st.BootstrapServers = strings.Join(servers, ",")
 		if l.TLS {
 			st.Certificates = []string{caPEM}
+			if lc, ok := p.listenerCerts[kafkaconfig.ListenerKeystoreFile(l)]; ok {
+				st.Certificates = nil
+				for _, c := range lc.chain {
+					st.Certificates = append(st.Certificates, string(pki.EncodeCerts(c)))
+				}
+			}
 		}
 		out = append(out, st)
 	}

@@ -162,6 +162,12 @@ func Render(in Input) (string, error) {
 	return format(p), nil
 }
 
+// ListenerKeystoreFile is the node certificate Secret's key (and the file in CertsDir) of a
+// listener's own server certificate (configuration.brokerCertChainAndKey): Kafka's PEM keystore.
+func ListenerKeystoreFile(l v1beta1.GenericKafkaListener) string {
+	return "listener-" + strings.ToLower(ListenerName(l)) + ".pem"
+}
+
 // mutualTLS configures an operator listener: the node's certificate, client certificates
 // required and verified against trust.
 func mutualTLS(p map[string]string, listener, trust string) {
@@ -183,6 +189,9 @@ func userListener(p map[string]string, l v1beta1.GenericKafkaListener) string {
 	if l.TLS {
 		p[pre+"ssl.keystore.type"] = "PEM"
 		p[pre+"ssl.keystore.location"] = NodeKeystore
+		if c := l.Configuration; c != nil && c.BrokerCertChainAndKey != nil {
+			p[pre+"ssl.keystore.location"] = CertsDir + "/" + ListenerKeystoreFile(l)
+		}
 		if auth == string(v1beta1.ListenerAuthTLS) {
 			p[pre+"ssl.client.auth"] = "required"
 			p[pre+"ssl.truststore.type"] = "PEM"

@@ -36,6 +36,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &kafkaplanev1beta1.ACLResourceApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ACLRule"):
 		return &kafkaplanev1beta1.ACLRuleApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("CertAndKeySecretSource"):
+		return &kafkaplanev1beta1.CertAndKeySecretSourceApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("CertificateAuthority"):
 		return &kafkaplanev1beta1.CertificateAuthorityApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ConfigMapKeySelector"):

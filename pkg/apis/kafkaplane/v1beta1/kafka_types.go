@@ -195,6 +195,7 @@ const (
 //
 // +kubebuilder:validation:XValidation:rule="!has(self.authentication) || self.authentication.type != 'tls' || self.tls",message="mutual TLS authentication needs tls: true"
 // +kubebuilder:validation:XValidation:rule="self.type != 'ingress' || self.tls",message="an ingress listener needs tls: true (TLS passthrough)"
+// +kubebuilder:validation:XValidation:rule="!has(self.configuration) || !has(self.configuration.brokerCertChainAndKey) || self.tls",message="configuration.brokerCertChainAndKey needs tls: true"
 type GenericKafkaListener struct {
 	// Name of the listener: 1 to 11 lower-case letters and digits; not replication, ctrlplane or
 	// prometheus, whose port names (tcp-<name>) the operator's own ports use.
@@ -274,6 +275,14 @@ type ListenerConfiguration struct {
 	// +kubebuilder:validation:Minimum=1
 	// +optional
 	MaxConnectionCreationRate *int32 `json:"maxConnectionCreationRate,omitempty"`
+	// BrokerCertChainAndKey is the listener's server certificate from a Secret in the Kafka's
+	// namespace (e.g. from a public CA for an external listener) instead of one the cluster CA
+	// issues: the certificate chain, leaf first, and its private key, PEM. Every broker presents
+	// it on this listener, so it must cover the names clients use (the bootstrap and each
+	// broker's address); the other listeners and the nodes' own traffic keep the cluster CA. A
+	// new certificate in the Secret rolls the brokers.
+	// +optional
+	BrokerCertChainAndKey *CertAndKeySecretSource `json:"brokerCertChainAndKey,omitempty"`
 	// PublishNotReadyAddresses on the listener's services.
 	// +optional
 	PublishNotReadyAddresses bool `json:"publishNotReadyAddresses,omitempty"`
@@ -584,6 +593,19 @@ type KafkaStatus struct {
 	RegisteredNodeIDs []int32 `json:"registeredNodeIds,omitempty"`
 }
 
+// CertAndKeySecretSource names a certificate and its private key in a Secret.
+type CertAndKeySecretSource struct {
+	// SecretName is the Secret, in the Kafka's namespace.
+	// +kubebuilder:validation:MinLength=1
+	SecretName string `json:"secretName"`
+	// Certificate is the key of the certificate chain (PEM, leaf first).
+	// +kubebuilder:validation:MinLength=1
+	Certificate string `json:"certificate"`
+	// Key is the key of the private key (PEM: PKCS#8, SEC 1 or PKCS#1).
+	// +kubebuilder:validation:MinLength=1
+	Key string `json:"key"`
+}
+
 // ListenerStatus tells clients how to reach a listener.
 type ListenerStatus struct {
 	// Name of the listener.
@@ -597,7 +619,8 @@ type ListenerStatus struct {
 	// Addresses of the bootstrap service.
 	// +optional
 	Addresses []ListenerAddress `json:"addresses,omitempty"`
-	// Certificates (PEM) clients must trust on a TLS listener.
+	// Certificates (PEM) clients must trust on a TLS listener: the cluster CA's, or the chain
+	// of configuration.brokerCertChainAndKey.
 	// +optional
 	Certificates []string `json:"certificates,omitempty"`
 }

@@ -42,6 +42,13 @@ type ListenerConfigurationApplyConfiguration struct {
 	MaxConnections *int32 `json:"maxConnections,omitempty"`
 	// MaxConnectionCreationRate per second per broker on this listener.
 	MaxConnectionCreationRate *int32 `json:"maxConnectionCreationRate,omitempty"`
+	// BrokerCertChainAndKey is the listener's server certificate from a Secret in the Kafka's
+	// namespace (e.g. from a public CA for an external listener) instead of one the cluster CA
+	// issues: the certificate chain, leaf first, and its private key, PEM. Every broker presents
+	// it on this listener, so it must cover the names clients use (the bootstrap and each
+	// broker's address); the other listeners and the nodes' own traffic keep the cluster CA. A
+	// new certificate in the Secret rolls the brokers.
+	BrokerCertChainAndKey *CertAndKeySecretSourceApplyConfiguration `json:"brokerCertChainAndKey,omitempty"`
 	// PublishNotReadyAddresses on the listener's services.
 	PublishNotReadyAddresses *bool `json:"publishNotReadyAddresses,omitempty"`
 	// HostTemplate for ingress hosts, e.g. broker-{nodeId}.example.com.
@@ -132,6 +139,14 @@ func (b *ListenerConfigurationApplyConfiguration) WithMaxConnections(value int32
 // If called multiple times, the MaxConnectionCreationRate field is set to the value of the last call.
 func (b *ListenerConfigurationApplyConfiguration) WithMaxConnectionCreationRate(value int32) *ListenerConfigurationApplyConfiguration {
 	b.MaxConnectionCreationRate = &value
+	return b
+}
+
+// WithBrokerCertChainAndKey sets the BrokerCertChainAndKey field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the BrokerCertChainAndKey field is set to the value of the last call.
+func (b *ListenerConfigurationApplyConfiguration) WithBrokerCertChainAndKey(value *CertAndKeySecretSourceApplyConfiguration) *ListenerConfigurationApplyConfiguration {
+	b.BrokerCertChainAndKey = value
 	return b
 }
 

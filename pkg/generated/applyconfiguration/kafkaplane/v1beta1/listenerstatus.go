@@ -35,7 +35,8 @@ type ListenerStatusApplyConfiguration struct {
 	BootstrapServers *string `json:"bootstrapServers,omitempty"`
 	// Addresses of the bootstrap service.
 	Addresses []ListenerAddressApplyConfiguration `json:"addresses,omitempty"`
-	// Certificates (PEM) clients must trust on a TLS listener.
+	// Certificates (PEM) clients must trust on a TLS listener: the cluster CA's, or the chain
+	// of configuration.brokerCertChainAndKey.
 	Certificates []string `json:"certificates,omitempty"`
 }
 
