@@ -32,7 +32,7 @@ import (
 // realClusterYAML is the README's example cluster (deploy/examples/tls-cluster.yaml: 3
 // controllers, 3 brokers, a TLS listener with mTLS, simple authorization, rack awareness, the
 // entity operators, metrics from the example's ConfigMap kafka-metrics) with smaller memory limits, so that six JVMs fit a 2-core CI machine, plus
-// a topic and a user.
+// a second mTLS listener serving a certificate of the user's own (brokerCertChainAndKey), topics and users.
 const realClusterYAML = `
 apiVersion: kafkaplane.io/v1beta1
 kind: KafkaNodePool
@@ -62,6 +62,12 @@ spec:
     version: 4.1.1
     listeners:
       - {name: tls, port: 9093, type: internal, tls: true, authentication: {type: tls}}
+      - name: external
+        port: 9094
+        type: internal
+        tls: true
+        authentication: {type: tls}
+        configuration: {brokerCertChainAndKey: {secretName: c-external-cert, certificate: tls.crt, key: tls.key}}
     authorization: {type: simple}
     config:
       offsets.topic.replication.factor: 3
@@ -234,6 +240,7 @@ func TestRealKafkaExampleCluster(t *testing.T) {
 	if _, err := f.Kube.CoreV1().ConfigMaps(ns).Create(t.Context(), exampleMetricsConfigMap(t, ns), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	userCA := externalListenerSecret(t, f, ns)
 	if _, err := f.Apply(t.Context(), ns, []byte(realClusterYAML)); err != nil {
 		t.Fatal(err)
 	}
@@ -245,6 +252,9 @@ func TestRealKafkaExampleCluster(t *testing.T) {
 	coAddr := fmt.Sprintf("127.0.0.1:%d", coPort)
 	startClusterOperatorDNS(t, f, ns, "--http-address="+coAddr)
 	if !t.Run("forms and enforces ACLs", func(t *testing.T) { exampleClusterForms(t, f, ns, start) }) {
+		return
+	}
+	if !t.Run("a listener serves the user's own certificate", func(t *testing.T) { listenerServesOwnCert(t, f, ns, userCA) }) {
 		return
 	}
 	if !t.Run("every node serves Prometheus metrics", func(t *testing.T) { nodesServeMetrics(t, f, ns) }) {
