@@ -47,6 +47,9 @@ func (r *Reconciler) listenerCerts(ctx context.Context, k *v1beta1.Kafka) (map[s
 		if err != nil {
 			return nil, specErrorf("%s: Secret %s (keys %s and %s): %v", what, ref.SecretName, ref.Certificate, ref.Key, err)
 		}
+		// Into the certificate-expiry gauge (and so the expiry alert): the operator renews its own
+		// certificates, the user has to renew this one.
+		r.recordExpiry(k.Namespace, k.Name, ref.SecretName, pki.EncodeCerts(lc.chain[0]))
 		if out == nil {
 			out = map[string]listenerCert{}
 		}

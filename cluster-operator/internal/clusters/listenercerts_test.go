@@ -13,6 +13,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/pki"
@@ -45,6 +48,14 @@ func TestListenerCertFromSecret(t *testing.T) {
 	k.Spec.Kafka.Listeners = append(k.Spec.Kafka.Listeners, v1beta1.GenericKafkaListener{Name: "external", Port: 9094, Type: v1beta1.ListenerInternal, TLS: true,
 		Configuration: &v1beta1.ListenerConfiguration{BrokerCertChainAndKey: &v1beta1.CertAndKeySecretSource{SecretName: "ext-cert", Certificate: "tls.crt", Key: "tls.key"}}})
 	e := newEnv(t, k, testPool("controllers", 1, v1beta1.RoleController), testPool("brokers", 2, v1beta1.RoleBroker))
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.rec.Metrics = m
+	expiry := func() int64 {
+		return int64(testutil.ToFloat64(m.CertificateExpiry.WithLabelValues(ns, "c", "ext-cert")))
+	}
 	ctx := context.Background()
 	const file = "listener-external-9094.pem"
 	wantInvalid := func(what, msg string) {
@@ -125,6 +136,9 @@ func TestListenerCertFromSecret(t *testing.T) {
 	if status == nil || len(status.Certificates) != 2 || status.Certificates[0] != string(pki.EncodeCerts(leaf)) {
 		t.Fatalf("listener status %+v", status)
 	}
+	if got := expiry(); got != leaf.NotAfter.Unix() {
+		t.Errorf("certificate expiry gauge %d, want %d", got, leaf.NotAfter.Unix())
+	}
 
 	// Broken again: the brokers keep what they have.
 	setSecret(map[string][]byte{"tls.crt": certPEM, "tls.key": []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")})
@@ -148,5 +162,8 @@ func TestListenerCertFromSecret(t *testing.T) {
 		if err != nil || !chain[0].Equal(renewedLeaf) {
 			t.Fatalf("%s: keystore not renewed (%v)", b, err)
 		}
+	}
+	if got := expiry(); got != renewedLeaf.NotAfter.Unix() {
+		t.Errorf("certificate expiry gauge %d after the renewal, want %d", got, renewedLeaf.NotAfter.Unix())
 	}
 }

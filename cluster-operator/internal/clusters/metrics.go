@@ -18,7 +18,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{CertificateExpiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: metrics.Namespace, Subsystem: metrics.CertificateExpirySubsystem, Name: metrics.CertificateExpiryName,
-		Help: "Expiry (Unix time) of each CA and certificate a Kafka cluster's operator keeps, by namespace, cluster and certificate (the CA name, or the Secret of a node or operator certificate).",
+		Help: "Expiry (Unix time) of each CA and certificate a Kafka cluster's operator keeps, by namespace, cluster and certificate (the CA name, the Secret of a node or operator certificate, or the Secret of a listener's own certificate).",
 	}, []string{"namespace", "cluster", "certificate"})}
 	if err := reg.Register(m.CertificateExpiry); err != nil {
 		return nil, err
