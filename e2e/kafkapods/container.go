@@ -157,6 +157,7 @@ func (r *Runner) Start(ctx context.Context, pod *corev1.Pod, _ string) (kubelet.
 		close(ct.done)
 	}()
 	go ct.probe(probeCtx)
+	go r.syncVolumes(probeCtx, pod, c, sb, fsGroup)
 	r.mu.Lock()
 	r.containers[pod.UID] = ct
 	r.mu.Unlock()

@@ -1,7 +1,9 @@
 package kafkapods
 
 import (
+	"bytes"
 	"context"
+	"time"
 
 	"fmt"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -112,6 +114,60 @@ type source struct {
 }
 
 func (r *Runner) writeProjection(ctx context.Context, pod *corev1.Pod, v corev1.Volume, dir string, fsGroup *int64) error {
+	sources, err := r.sources(ctx, pod, v, false)
+	if err != nil {
+		return err
+	}
+	for _, s := range sources {
+		if err := writeSource(dir, s, fsGroup); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// VolumeSyncPeriod is how often a running container's Secret and ConfigMap volumes are brought
+// up to date, as a kubelet does (its period is about a minute; shorter here, for quick tests).
+const VolumeSyncPeriod = 10 * time.Second
+
+// syncVolumes keeps the container's Secret, ConfigMap and projected volumes up to date while it
+// runs: a changed key's file is replaced atomically (a new file renamed over the old), so a
+// process that watches it (Kafka's keystore reload) sees the new content whole. Volumes mounted
+// with a subPath are not updated, as a kubelet does not; a source that cannot be read leaves
+// the files as they are; service-account tokens are not renewed.
+func (r *Runner) syncVolumes(ctx context.Context, pod *corev1.Pod, c corev1.Container, sb *sandbox, fsGroup *int64) {
+	volumes := map[string]corev1.Volume{}
+	for _, v := range pod.Spec.Volumes {
+		volumes[v.Name] = v
+	}
+	t := time.NewTicker(VolumeSyncPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, m := range c.VolumeMounts {
+			v, ok := volumes[m.Name]
+			if !ok || m.SubPath != "" || (v.Secret == nil && v.ConfigMap == nil && v.Projected == nil) {
+				continue
+			}
+			sources, err := r.sources(ctx, pod, v, true)
+			if err != nil {
+				continue
+			}
+			dir := filepath.Join(sb.dir, "volumes", v.Name)
+			for _, s := range sources {
+				_ = writeSource(dir, s, fsGroup)
+			}
+		}
+	}
+}
+
+// sources are a volume's Secrets, ConfigMaps and projections; refresh leaves out the
+// service-account tokens.
+func (r *Runner) sources(ctx context.Context, pod *corev1.Pod, v corev1.Volume, refresh bool) ([]source, error) {
 	ns := pod.Namespace
 	var sources []source
 	var err error
@@ -135,28 +191,26 @@ func (r *Runner) writeProjection(ctx context.Context, pod *corev1.Pod, v corev1.
 			case p.ConfigMap != nil:
 				s, err = r.configMap(ctx, ns, p.ConfigMap.Name, p.ConfigMap.Items, p.ConfigMap.Optional)
 			case p.ServiceAccountToken != nil:
+				if refresh {
+					continue
+				}
 				s, err = r.token(ctx, pod, p.ServiceAccountToken)
 			case p.DownwardAPI != nil:
 				s, err = downward(pod, p.DownwardAPI.Items)
 			default:
-				return &kubelet.StartError{Reason: "CreateContainerConfigError", Message: fmt.Sprintf("projected volume %s: a source the harness does not provide", v.Name)}
+				return nil, &kubelet.StartError{Reason: "CreateContainerConfigError", Message: fmt.Sprintf("projected volume %s: a source the harness does not provide", v.Name)}
 			}
 			if err != nil {
-				return err
+				return nil, err
 			}
 			s.defaultMode = v.Projected.DefaultMode
 			sources = append(sources, s)
 		}
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, s := range sources {
-		if err := writeSource(dir, s, fsGroup); err != nil {
-			return err
-		}
-	}
-	return nil
+	return sources, nil
 }
 
 // token is a projected service-account token for the pod, bound to it, as the kubelet asks for.
@@ -270,17 +324,25 @@ func writeSource(dir string, s source, fsGroup *int64) error {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return fmt.Errorf("kafkapods: %w", err)
 		}
-		if err := os.WriteFile(p, f.data, 0o600); err != nil {
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, f.data) {
+			continue
+		}
+		// Written beside and renamed over: a reader sees the old file or the new one, whole.
+		tmp := filepath.Join(filepath.Dir(p), ".."+filepath.Base(p)+".tmp")
+		if err := os.WriteFile(tmp, f.data, 0o600); err != nil {
 			return fmt.Errorf("kafkapods: %w", err)
 		}
 		m := f.mode
 		if fsGroup != nil {
-			if err := os.Chown(p, 0, int(*fsGroup)); err != nil {
+			if err := os.Chown(tmp, 0, int(*fsGroup)); err != nil {
 				return fmt.Errorf("kafkapods: %w", err)
 			}
 			m |= 0o040
 		}
-		if err := os.Chmod(p, m); err != nil {
+		if err := os.Chmod(tmp, m); err != nil {
+			return fmt.Errorf("kafkapods: %w", err)
+		}
+		if err := os.Rename(tmp, p); err != nil {
 			return fmt.Errorf("kafkapods: %w", err)
 		}
 	}
