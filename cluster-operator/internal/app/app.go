@@ -129,10 +129,11 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 	checks := &kafkalane.Checks{Lanes: lanes, Next: checker}
 	rec := &clusters.Reconciler{Metrics: met, Kube: m.Kube, Client: m.Kafkaplane, Caches: caches, Recorder: m.Recorder, Metadata: m.Metadata,
 		Checker: checks, Quorum: checks, Registrations: checks,
-		Dynamic:  &kafkalane.Dynamic{Lanes: lanes, Next: &dynconfig.Applier{Client: checker.Client}},
-		Loggers:  &kafkalane.Loggers{Lanes: lanes, Next: &dynconfig.Loggers{Client: checker.Client, NodeClient: checker.NodeClient}},
-		Features: &kafkalane.Features{Lanes: lanes, Next: &features.Raiser{Client: checker.Client, Report: checker.Report}},
-		Opts:     clusters.Options{FieldManager: m.FieldManager, TopicOperatorImage: c.TopicOperatorImage, UserOperatorImage: c.UserOperatorImage}}
+		Dynamic:   &kafkalane.Dynamic{Lanes: lanes, Next: &dynconfig.Applier{Client: checker.Client}},
+		Loggers:   &kafkalane.Loggers{Lanes: lanes, Next: &dynconfig.Loggers{Client: checker.Client, NodeClient: checker.NodeClient}},
+		Keystores: &kafkalane.Keystores{Lanes: lanes, Next: &dynconfig.Keystores{Client: checker.Client}},
+		Features:  &kafkalane.Features{Lanes: lanes, Next: &features.Raiser{Client: checker.Client, Report: checker.Report}},
+		Opts:      clusters.Options{FieldManager: m.FieldManager, TopicOperatorImage: c.TopicOperatorImage, UserOperatorImage: c.UserOperatorImage}}
 	if c.JMXExporterImage != "" {
 		rec.Opts.Metrics = &nodes.Metrics{Image: c.JMXExporterImage, JarPath: c.JMXExporterJar}
 	}

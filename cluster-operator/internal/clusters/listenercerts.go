@@ -21,6 +21,26 @@ type listenerCert struct {
 	chain    []*x509.Certificate
 }
 
+// identity is what of the certificate a running broker cannot take up without a restart: Kafka
+// reloads a listener's keystore in place only when the new certificate has the same subject and
+// at least the same subject alternative names (SslFactory's compatibility check). A renewal
+// keeps it; a certificate with another identity rolls the brokers.
+func (lc listenerCert) identity() string {
+	leaf := lc.chain[0]
+	sans := slices.Clone(leaf.DNSNames)
+	for _, ip := range leaf.IPAddresses {
+		sans = append(sans, "ip:"+ip.String())
+	}
+	for _, e := range leaf.EmailAddresses {
+		sans = append(sans, "email:"+e)
+	}
+	for _, u := range leaf.URIs {
+		sans = append(sans, "uri:"+u.String())
+	}
+	slices.Sort(sans)
+	return fmt.Sprintf("subject=%x sans=%q", leaf.RawSubject, sans)
+}
+
 // listenerCerts reads the certificates of the listeners with configuration.brokerCertChainAndKey,
 // by the listener's keystore file name. A missing Secret or key, data that is not PEM, a key
 // that is not the certificate's, or a certificate outside its validity is a spec error: the
@@ -91,4 +111,25 @@ func parseListenerCert(certPEM, keyPEM []byte, now time.Time) (listenerCert, err
 		return listenerCert{}, err
 	}
 	return listenerCert{keystore: append(pkcs8, pki.EncodeCerts(chain...)...), chain: slices.Clip(chain)}, nil
+}
+
+// checkCertificateNames records the hosts node in.Node advertises on listeners with their own
+// certificate that the certificate does not cover (x509 host name rules, wildcards included).
+func (p *plan) checkCertificateNames(k *v1beta1.Kafka, in kafkaconfig.Input) {
+	for _, l := range k.Spec.Kafka.Listeners {
+		lc, ok := p.listenerCerts[kafkaconfig.ListenerKeystoreFile(l)]
+		if !ok {
+			continue
+		}
+		addr, err := kafkaconfig.AdvertisedAddress(in, l)
+		if err != nil || lc.chain[0].VerifyHostname(addr.Host) == nil {
+			continue
+		}
+		if p.uncoveredHosts == nil {
+			p.uncoveredHosts = map[string][]string{}
+		}
+		if !slices.Contains(p.uncoveredHosts[l.Name], addr.Host) {
+			p.uncoveredHosts[l.Name] = append(p.uncoveredHosts[l.Name], addr.Host)
+		}
+	}
 }

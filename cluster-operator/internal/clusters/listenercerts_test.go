@@ -23,9 +23,12 @@ import (
 
 // externalCert is a server certificate from a CA of the user's (not the cluster CA), its key
 // as SEC 1 PEM ("EC PRIVATE KEY", which Kafka's PEM keystore does not read).
-func externalCert(t *testing.T, ca *pki.KeyPair, cn string, notAfter time.Duration) (certPEM, keyPEM []byte, leaf *x509.Certificate) {
+func externalCert(t *testing.T, ca *pki.KeyPair, cn string, notAfter time.Duration, names ...string) (certPEM, keyPEM []byte, leaf *x509.Certificate) {
 	t.Helper()
-	kp, err := ca.Issue(pki.Leaf{CommonName: cn, DNSNames: []string{"kafka.example.com", "*.kafka.example.com"}, Server: true, Validity: notAfter}, time.Now())
+	if len(names) == 0 {
+		names = []string{"kafka.example.com", "*.kafka.example.com"}
+	}
+	kp, err := ca.Issue(pki.Leaf{CommonName: cn, DNSNames: names, Server: true, Validity: notAfter}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,5 +168,26 @@ func TestListenerCertFromSecret(t *testing.T) {
 	}
 	if got := expiry(); got != renewedLeaf.NotAfter.Unix() {
 		t.Errorf("certificate expiry gauge %d after the renewal, want %d", got, renewedLeaf.NotAfter.Unix())
+	}
+
+	// Its names are kafka.example.com's, not the hosts the brokers advertise: a warning, and the
+	// certificate is still served (clients may connect by other names, or not verify them).
+	warning := func() *metav1.Condition {
+		for _, c := range e.kafka(t).Status.Conditions {
+			if c.Type == v1beta1.ConditionWarning {
+				return &c
+			}
+		}
+		return nil
+	}
+	want := "listener external: the certificate in Secret ext-cert does not cover c-brokers-0.c-kafka-brokers.ns.svc, c-brokers-1.c-kafka-brokers.ns.svc, which the brokers advertise"
+	if w := warning(); w == nil || w.Reason != v1beta1.ReasonCertificateNames || !strings.Contains(w.Message, want) {
+		t.Fatalf("warning %+v, want %s: %q", w, v1beta1.ReasonCertificateNames, want)
+	}
+	covering, coveringKey, _ := externalCert(t, ca, "kafka.example.com", 60*24*time.Hour, "*.c-kafka-brokers.ns.svc", "c-kafka-bootstrap.ns.svc")
+	setSecret(map[string][]byte{"tls.crt": covering, "tls.key": coveringKey})
+	e.reconcile(t)
+	if w := warning(); w != nil {
+		t.Fatalf("warning with a certificate that covers the advertised hosts: %+v", w)
 	}
 }

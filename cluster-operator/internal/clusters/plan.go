@@ -3,6 +3,7 @@ package clusters
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"strings"
 	"time"
@@ -64,6 +65,8 @@ type plan struct {
 	// listenerCerts are the listeners' own server certificates (configuration.
 	// brokerCertChainAndKey), by keystore file name.
 	listenerCerts map[string]listenerCert
+	// uncoveredHosts are, by listener, the advertised hosts its own certificate does not cover.
+	uncoveredHosts map[string][]string
 	// clientsTrusted is the newest clients CA key generation every node trusts, as published
 	// on the clients CA cert Secret (pki.AnnotationTrustedKeyGeneration).
 	clientsTrusted int
@@ -327,9 +330,10 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 	if why != "" {
 		return np, why, nil
 	}
-	props, err := kafkaconfig.Render(kafkaconfig.Input{Cluster: k.Name, Namespace: k.Namespace, Node: n.Node, Controllers: controllers,
+	in := kafkaconfig.Input{Cluster: k.Name, Namespace: k.Namespace, Node: n.Node, Controllers: controllers,
 		Listeners: k.Spec.Kafka.Listeners, External: external, Authorization: k.Spec.Kafka.Authorization,
-		OperatorPrincipals: principals, Storage: n.PoolSpec.Spec.Storage, UserConfig: k.Spec.Kafka.Config})
+		OperatorPrincipals: principals, Storage: n.PoolSpec.Spec.Storage, UserConfig: k.Spec.Kafka.Config}
+	props, err := kafkaconfig.Render(in)
 	if err != nil {
 		return np, "", specErrorf("node %s: %v", name, err)
 	}
@@ -362,6 +366,7 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 		for file, lc := range p.listenerCerts {
 			secret.Data[file] = lc.keystore
 		}
+		p.checkCertificateNames(k, in)
 	}
 	p.renewAt = earliest(p.renewAt, certs.RenewAt(secret, certs.NodeCertKey, renew))
 	np.secret = secret
@@ -382,7 +387,16 @@ func (r *Reconciler) planNode(k *v1beta1.Kafka, p *plan, n nodes.Node, controlle
 	}
 	pod := nodes.Pod(k, n, nodes.PodOptions{Image: p.image, Version: p.version, ServiceAccount: serviceAccountName(k),
 		ClusterCAKeyGeneration: p.clusterCA.KeyGeneration, Metrics: r.Opts.Metrics})
-	parts := []any{pod.Spec, pod.Labels, staticProps, secret.Data, p.metricsConfig}
+	// A listener's own certificate rolls the node only when its identity changes: a renewal is
+	// reloaded at runtime (applyListenerCerts).
+	hashed := secret.Data
+	if n.Broker && len(p.listenerCerts) > 0 {
+		hashed = maps.Clone(secret.Data)
+		for file, lc := range p.listenerCerts {
+			hashed[file] = []byte(lc.identity())
+		}
+	}
+	parts := []any{pod.Spec, pod.Labels, staticProps, hashed, p.metricsConfig}
 	if l := p.logging.rollsOn(n); l != "" {
 		// Only when set: the revision of a cluster without it stays what it was.
 		parts = append(parts, l)

@@ -56,6 +56,9 @@ type Reconciler struct {
 	Dynamic DynamicConfigurer
 	// Loggers sets the brokers' logger levels at runtime; nil leaves them to restarts.
 	Loggers LoggerSetter
+	// Keystores makes running brokers take up a renewed listener certificate; nil leaves it to
+	// the next restart.
+	Keystores KeystoreReloader
 	// Quorum changes the controller quorum's voters on controller scale-up and scale-down.
 	Quorum QuorumChanger
 	// Registrations unregisters removed nodes from Kafka's metadata; nil leaves them.
@@ -65,6 +68,8 @@ type Reconciler struct {
 	// Metrics, when set, receive certificate expiry times.
 	Metrics *Metrics
 	Opts    Options
+
+	served servedMemo
 }
 
 func (r *Reconciler) now() time.Time {
@@ -140,6 +145,7 @@ func (r *Reconciler) reconcile(ctx context.Context, k *v1beta1.Kafka, pools []*v
 	}
 	r.applyDynamic(ctx, k, p)
 	r.applyLogging(ctx, k, p)
+	r.applyListenerCerts(ctx, k, p)
 	r.reconcileVoters(ctx, k, p)
 	if err := r.removeNodes(ctx, k, p); err != nil {
 		return controller.Result{}, err

@@ -211,7 +211,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, k *v1beta1.Kafka, pools []
 	if prev := conditions.Find(k.Status.Conditions, v1beta1.ConditionReady); p.holdReady && prev != nil {
 		conditions.Set(&next.Conditions, *prev)
 	}
-	r.setIgnoredConfigWarning(k, &next, p.ignored)
+	r.setWarning(k, &next, p)
 	if err := r.patchKafkaStatus(ctx, k, next); err != nil {
 		return err
 	}
@@ -295,19 +295,37 @@ func (r *Reconciler) listenerStatus(k *v1beta1.Kafka, p *plan, pods map[string]*
 	return out
 }
 
-// setIgnoredConfigWarning reports the owned keys of spec.kafka.config the nodes do not get, in a
-// Warning condition and, when the list changes, an Event (Strimzi ignores them with a log
-// line); the condition goes once none is left.
-func (r *Reconciler) setIgnoredConfigWarning(k *v1beta1.Kafka, next *v1beta1.KafkaStatus, ignored []string) {
-	if len(ignored) == 0 {
+// setWarning reports what of the spec is in effect but not as asked, in the Warning condition:
+// the owned keys of spec.kafka.config the nodes do not get (Strimzi ignores them with a warning
+// too), and the advertised host names a listener's own certificate does not cover. The reason
+// is the first problem's; an Event goes out when the message changes.
+func (r *Reconciler) setWarning(k *v1beta1.Kafka, next *v1beta1.KafkaStatus, p *plan) {
+	var reason string
+	var msgs []string
+	if len(p.ignored) > 0 {
+		reason = v1beta1.ReasonIgnoredConfig
+		msgs = append(msgs, "spec.kafka.config sets keys the operator owns, which are ignored: "+strings.Join(p.ignored, ", ")+
+			" (the operator sets them from the Kafka's fields: listeners, pools, rack, storage)")
+	}
+	for _, l := range k.Spec.Kafka.Listeners {
+		hosts := p.uncoveredHosts[l.Name]
+		if len(hosts) == 0 {
+			continue
+		}
+		if reason == "" {
+			reason = v1beta1.ReasonCertificateNames
+		}
+		msgs = append(msgs, fmt.Sprintf("listener %s: the certificate in Secret %s does not cover %s, which the brokers advertise; clients that verify host names (Kafka's default) refuse them",
+			l.Name, l.Configuration.BrokerCertChainAndKey.SecretName, strings.Join(slices.Sorted(slices.Values(hosts)), ", ")))
+	}
+	if len(msgs) == 0 {
 		meta.RemoveStatusCondition(&next.Conditions, v1beta1.ConditionWarning)
 		return
 	}
-	msg := "spec.kafka.config sets keys the operator owns, which are ignored: " + strings.Join(ignored, ", ") +
-		" (the operator sets them from the Kafka's fields: listeners, pools, rack, storage)"
+	msg := strings.Join(msgs, "; ")
 	if prev := conditions.Find(k.Status.Conditions, v1beta1.ConditionWarning); prev == nil || prev.Message != msg {
-		r.Recorder.Eventf(k, nil, corev1.EventTypeWarning, v1beta1.ReasonIgnoredConfig, "Reconcile", "%s", msg)
+		r.Recorder.Eventf(k, nil, corev1.EventTypeWarning, reason, "Reconcile", "%s", msg)
 	}
 	conditions.Set(&next.Conditions, metav1.Condition{Type: v1beta1.ConditionWarning, Status: metav1.ConditionTrue,
-		Reason: v1beta1.ReasonIgnoredConfig, Message: msg, ObservedGeneration: k.Generation})
+		Reason: reason, Message: msg, ObservedGeneration: k.Generation})
 }

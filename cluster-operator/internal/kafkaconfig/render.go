@@ -168,6 +168,11 @@ func ListenerKeystoreFile(l v1beta1.GenericKafkaListener) string {
 	return "listener-" + strings.ToLower(ListenerName(l)) + ".pem"
 }
 
+// ListenerKeystoreLocationKey is the broker config key naming a user listener's keystore file.
+func ListenerKeystoreLocationKey(l v1beta1.GenericKafkaListener) string {
+	return "listener.name." + strings.ToLower(ListenerName(l)) + ".ssl.keystore.location"
+}
+
 // mutualTLS configures an operator listener: the node's certificate, client certificates
 // required and verified against trust.
 func mutualTLS(p map[string]string, listener, trust string) {
@@ -190,7 +195,7 @@ func userListener(p map[string]string, l v1beta1.GenericKafkaListener) string {
 		p[pre+"ssl.keystore.type"] = "PEM"
 		p[pre+"ssl.keystore.location"] = NodeKeystore
 		if c := l.Configuration; c != nil && c.BrokerCertChainAndKey != nil {
-			p[pre+"ssl.keystore.location"] = CertsDir + "/" + ListenerKeystoreFile(l)
+			p[ListenerKeystoreLocationKey(l)] = CertsDir + "/" + ListenerKeystoreFile(l)
 		}
 		if auth == string(v1beta1.ListenerAuthTLS) {
 			p[pre+"ssl.client.auth"] = "required"
@@ -221,6 +226,11 @@ func userListener(p map[string]string, l v1beta1.GenericKafkaListener) string {
 // advertisedAddress is what a broker advertises on a user listener: a per-broker override, the
 // node's DNS name for internal listeners, its per-broker service for cluster-ip, or the
 // external address the reconciler found.
+// AdvertisedAddress is the address node in.Node advertises on user listener l.
+func AdvertisedAddress(in Input, l v1beta1.GenericKafkaListener) (Address, error) {
+	return advertisedAddress(in, l, NodeHost(in.Cluster, in.Namespace, in.Node, false))
+}
+
 func advertisedAddress(in Input, l v1beta1.GenericKafkaListener, host string) (Address, error) {
 	addr := Address{Host: host, Port: l.Port}
 	switch l.Type {

@@ -185,3 +185,30 @@ func (f *Features) SetTo(ctx context.Context, k *v1beta1.Kafka, level int16) (in
 	})
 	return l.from, l.to, err
 }
+
+// KeystoreReloads is the reconciler's KeystoreReloader.
+type KeystoreReloads interface {
+	Served(ctx context.Context, addr string) ([]byte, error)
+	Reload(ctx context.Context, k *v1beta1.Kafka, id int32, key string) error
+}
+
+// Keystores reads served certificates and asks for keystore reloads through the lanes.
+type Keystores struct {
+	Lanes *Lanes
+	Next  KeystoreReloads
+}
+
+// Served implements KeystoreReloader.
+func (s *Keystores) Served(ctx context.Context, k *v1beta1.Kafka, addr string) ([]byte, error) {
+	return Do(ctx, s.Lanes, k, "served-certificate "+addr, func(ctx context.Context) ([]byte, error) {
+		return s.Next.Served(ctx, addr)
+	})
+}
+
+// Reload implements KeystoreReloader.
+func (s *Keystores) Reload(ctx context.Context, k *v1beta1.Kafka, id int32, key string) error {
+	_, err := Do(ctx, s.Lanes, k, fmt.Sprintf("reload-keystores %d %s", id, key), func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, s.Next.Reload(ctx, k, id, key)
+	})
+	return err
+}

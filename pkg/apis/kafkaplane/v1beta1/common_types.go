@@ -14,6 +14,9 @@ const (
 	ConditionWarning = "Warning"
 	// ReasonIgnoredConfig: spec.kafka.config sets keys the operator owns; they are left out.
 	ReasonIgnoredConfig = "IgnoredConfig"
+	// ReasonCertificateNames: a listener's own certificate does not cover a host name the
+	// brokers advertise on it; clients that verify host names refuse those brokers.
+	ReasonCertificateNames = "CertificateNames"
 
 	ReasonReady                = "Ready"
 	ReasonReconciling          = "Reconciling"
