@@ -254,7 +254,10 @@ func TestRealKafkaExampleCluster(t *testing.T) {
 	if !t.Run("forms and enforces ACLs", func(t *testing.T) { exampleClusterForms(t, f, ns, start) }) {
 		return
 	}
-	if !t.Run("a listener serves the user's own certificate", func(t *testing.T) { listenerServesOwnCert(t, f, ns, userCA) }) {
+	if !t.Run("a listener serves the user's own certificate", func(t *testing.T) { listenerServesOwnCert(t, f, ns, userCA.Cert) }) {
+		return
+	}
+	if !t.Run("a renewed listener certificate is served without a restart", func(t *testing.T) { listenerCertRenewed(t, f, ns, userCA) }) {
 		return
 	}
 	if !t.Run("every node serves Prometheus metrics", func(t *testing.T) { nodesServeMetrics(t, f, ns) }) {

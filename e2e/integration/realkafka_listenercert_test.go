@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
+	"github.com/kafkaplane/kafkaplane/e2e/kafkapods"
 	"github.com/kafkaplane/kafkaplane/pkg/pki"
 )
 
@@ -21,12 +23,23 @@ import (
 // (configuration.brokerCertChainAndKey): a server certificate from a CA of the test's own, not
 // the cluster CA, for the names a client of the listener uses (the bootstrap service and each
 // broker's name) — what a user brings from their PKI. It returns that CA.
-func externalListenerSecret(t *testing.T, f *framework.Framework, ns string) *x509.Certificate {
+func externalListenerSecret(t *testing.T, f *framework.Framework, ns string) *pki.KeyPair {
 	t.Helper()
 	ca, err := pki.NewCA("users-own-ca", 24*time.Hour, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "c-external-cert"}, Data: externalListenerCert(t, ca, ns)}
+	if _, err := f.Kube.CoreV1().Secrets(ns).Create(t.Context(), s, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
+// externalListenerCert is a new certificate and key of the "external" listener from ca, always
+// with the same subject and names (as a renewal has).
+func externalListenerCert(t *testing.T, ca *pki.KeyPair, ns string) map[string][]byte {
+	t.Helper()
 	leaf, err := ca.Issue(pki.Leaf{CommonName: "kafka-external", Server: true, Validity: 24 * time.Hour,
 		DNSNames: []string{"c-kafka-bootstrap." + ns + ".svc", "*.c-kafka-brokers." + ns + ".svc"}}, time.Now())
 	if err != nil {
@@ -36,12 +49,20 @@ func externalListenerSecret(t *testing.T, f *framework.Framework, ns string) *x5
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "c-external-cert"},
-		Data: map[string][]byte{"tls.crt": append(pki.EncodeCerts(leaf.Cert), pki.EncodeCerts(ca.Cert)...), "tls.key": key}}
-	if _, err := f.Kube.CoreV1().Secrets(ns).Create(t.Context(), s, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+	return map[string][]byte{"tls.crt": append(pki.EncodeCerts(leaf.Cert), pki.EncodeCerts(ca.Cert)...), "tls.key": key}
+}
+
+// servedOn is the certificate the listener at host:port presents (not verified), to a client
+// with cert.
+func servedOn(ctx context.Context, f *framework.Framework, host string, port int, cert tls.Certificate) (*x509.Certificate, error) {
+	conn, err := (&tls.Dialer{NetDialer: f.Dialer(), Config: &tls.Config{InsecureSkipVerify: true, ServerName: host, MinVersion: tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert}}}).
+		DialContext(ctx, "tcp", fmt.Sprintf("%s:%d", host, port))
+	if err != nil {
+		return nil, err
 	}
-	return ca.Cert
+	defer conn.Close()
+	return conn.(*tls.Conn).ConnectionState().PeerCertificates[0], nil
 }
 
 // listenerServesOwnCert: every broker presents the user's certificate on the "external" listener
@@ -120,4 +141,124 @@ func listenerServesOwnCert(t *testing.T, f *framework.Framework, ns string, user
 			t.Fatalf("status of the external listener: %d certificates, want the chain (leaf, user's CA)", len(l.Certificates))
 		}
 	}
+}
+
+// listenerCertRenewed: the external listener's certificate is renewed in its Secret (the same
+// subject and names, a new key) while app produces over that listener with acks=all; every
+// broker serves the new certificate without restarting (the same pods, no container restart):
+// the operator asks each broker to reload its keystores once the kubelet has updated the file.
+// Every record sent meanwhile is acknowledged; a new client that trusts only the user's CA
+// produces afterwards; the Kafka is Ready again.
+func listenerCertRenewed(t *testing.T, f *framework.Framework, ns string, ca *pki.KeyPair) {
+	ctx := t.Context()
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+	cert := userCertOf(t, f, ns, "app")
+	brokers := map[string]corev1.Pod{}
+	for name, p := range nodePods(t, f, ns) {
+		if strings.Contains(name, "-brokers-") {
+			brokers[name] = p
+		}
+	}
+	bootstrap := "c-kafka-bootstrap." + ns + ".svc:9094"
+	producer, err := tlsClient(f, bootstrap, pool, cert, kgo.DefaultProduceTopic("rolling"), kgo.RequiredAcks(kgo.AllISRAcks()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	var acked, failed atomic.Int64
+	var firstErr atomic.Value
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := producer.ProduceSync(pctx, kgo.StringRecord(fmt.Sprintf("during the renewal %d", i))).FirstErr()
+			cancel()
+			if err != nil {
+				failed.Add(1)
+				firstErr.CompareAndSwap(nil, err.Error())
+			} else {
+				acked.Add(1)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	framework.Eventually(t, time.Minute, "the producer's first records", func() (bool, error) { return acked.Load() > 0, nil })
+
+	data := externalListenerCert(t, ca, ns)
+	chain, err := pki.DecodeCerts(data["tls.crt"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	renewed := chain[0]
+	s, err := f.Kube.CoreV1().Secrets(ns).Get(ctx, "c-external-cert", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Data = data
+	if _, err := f.Kube.CoreV1().Secrets(ns).Update(ctx, s, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	changed := time.Now()
+	framework.Eventually(t, 5*time.Minute, "every broker to serve the renewed certificate on the external listener", func() (bool, error) {
+		for name := range brokers {
+			c, err := servedOn(ctx, f, name+".c-kafka-brokers."+ns+".svc", 9094, cert)
+			if err != nil {
+				return false, err
+			}
+			if !c.Equal(renewed) {
+				return false, fmt.Errorf("%s serves serial %x, the renewed certificate is %x", name, c.SerialNumber, renewed.SerialNumber)
+			}
+		}
+		return true, nil
+	})
+	took := time.Since(changed).Round(100 * time.Millisecond)
+	time.Sleep(2 * time.Second)
+	close(stop)
+	<-done
+	t.Logf("every broker served the renewed certificate %s after the Secret changed (the harness's kubelet updates Secret volumes every %s); producer on the listener meanwhile: %d records acknowledged, %d failed (first error: %v)",
+		took, kafkapods.VolumeSyncPeriod, acked.Load(), failed.Load(), firstErr.Load())
+	if failed.Load() > 0 {
+		t.Errorf("%d records failed during the renewal (first: %v)", failed.Load(), firstErr.Load())
+	}
+	now := nodePods(t, f, ns)
+	for name, before := range brokers {
+		after, ok := now[name]
+		if !ok || after.UID != before.UID {
+			t.Fatalf("%s was replaced by the renewal", name)
+		}
+		if restarts(after) != restarts(before) {
+			t.Fatalf("%s: its container restarted (%d → %d)", name, restarts(before), restarts(after))
+		}
+	}
+	// A client that verifies the new certificate against the user's CA.
+	fresh, err := tlsClient(f, bootstrap, pool, cert, kgo.DefaultProduceTopic("rolling"), kgo.RequiredAcks(kgo.AllISRAcks()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	pctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := fresh.ProduceSync(pctx, kgo.StringRecord("after the renewal")).FirstErr(); err != nil {
+		t.Fatalf("a new client after the renewal: %v", err)
+	}
+	framework.Eventually(t, time.Minute, "the operator's ListenerCertificateReload event", func() (bool, error) {
+		evs, err := f.Kube.EventsV1().Events(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		for _, e := range evs.Items {
+			if e.Reason == "ListenerCertificateReload" {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	waitKafkaReady(t, f, ns, "c", 3*time.Minute)
 }
