@@ -29,6 +29,9 @@ type Batcher[In, Out any] struct {
 	// Timeout bounds each call and each batched request; DefaultTimeout when zero. Set it
 	// before Run.
 	Timeout time.Duration
+	// OnNoAnswer, when set, is called after a batched request ran out of time. Set it before
+	// Run.
+	OnNoAnswer func()
 }
 
 func (b *Batcher[In, Out]) timeout() time.Duration {
@@ -156,6 +159,9 @@ func (b *Batcher[In, Out]) Run(ctx context.Context) {
 			c.taken <- deadline
 		}
 		outs, errs := b.do(dctx, ins)
+		if b.OnNoAnswer != nil && ctx.Err() == nil && errors.Is(dctx.Err(), context.DeadlineExceeded) {
+			b.OnNoAnswer()
+		}
 		cancel()
 		for i, c := range live {
 			c.res <- result[Out]{out: outs[i], err: errs[i]}

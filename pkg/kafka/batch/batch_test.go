@@ -109,3 +109,41 @@ func TestBatcherNoAnswerBehindAHangingBatch(t *testing.T) {
 		t.Errorf("answered after %s, want at the timeout", took)
 	}
 }
+
+// TestBatcherOnNoAnswer: OnNoAnswer is called after a batched request that ran out of time
+// (the Admins refresh the client's metadata then), not after one that was answered.
+func TestBatcherOnNoAnswer(t *testing.T) {
+	var hang atomic.Bool
+	hang.Store(true)
+	b := New(1, func(ctx context.Context, ins []int) ([]int, []error) {
+		errs := make([]error, len(ins))
+		if hang.Load() {
+			<-ctx.Done()
+			for i := range errs {
+				errs[i] = ctx.Err()
+			}
+		}
+		return make([]int, len(ins)), errs
+	})
+	b.Timeout = 100 * time.Millisecond
+	called := make(chan struct{}, 10)
+	b.OnNoAnswer = func() { called <- struct{}{} }
+	go b.Run(t.Context())
+	if _, err := b.Do(t.Context(), 1); !errors.Is(err, ErrNoAnswer) {
+		t.Fatalf("error %v, want ErrNoAnswer", err)
+	}
+	select {
+	case <-called:
+	case <-time.After(time.Second):
+		t.Fatal("OnNoAnswer not called after a request without an answer")
+	}
+	hang.Store(false)
+	if _, err := b.Do(t.Context(), 2); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-called:
+		t.Fatal("OnNoAnswer called after an answered request")
+	case <-time.After(200 * time.Millisecond):
+	}
+}

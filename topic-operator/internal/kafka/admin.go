@@ -129,6 +129,14 @@ func NewAdmin(client *kgo.Client, observe func(op string, n int)) *Admin {
 	a.alter = batch.New(maxBatch, a.alterBatch)
 	a.partitions = batch.New(maxBatch, a.partitionsBatch)
 	a.del = batch.New(maxBatch, a.deleteBatch)
+	// A request that got no answer may have gone to a broker that takes requests and never
+	// answers (its forwarding to the controller stuck); kgo keeps sending admin requests to the
+	// broker its metadata named until it refreshes it, and KRaft names another at random.
+	a.describe.OnNoAnswer = client.ForceMetadataRefresh
+	a.create.OnNoAnswer = client.ForceMetadataRefresh
+	a.alter.OnNoAnswer = client.ForceMetadataRefresh
+	a.partitions.OnNoAnswer = client.ForceMetadataRefresh
+	a.del.OnNoAnswer = client.ForceMetadataRefresh
 	if observe != nil {
 		a.describe.Observe = func(n int) { observe("describe", n) }
 		a.create.Observe = func(n int) { observe("create", n) }

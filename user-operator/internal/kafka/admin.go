@@ -139,6 +139,13 @@ func NewAdmin(client *kgo.Client, observe func(op string, n int)) *Admin {
 	a.deleteACLs = batch.New(maxBatch, a.deleteACLsBatch)
 	a.quotas = batch.New(maxBatch, a.quotasBatch)
 	a.scram = batch.New(maxBatch, a.scramBatch)
+	// A request that got no answer may have gone to a broker that takes requests and never
+	// answers (its forwarding to the controller stuck); kgo keeps sending admin requests to the
+	// broker its metadata named until it refreshes it, and KRaft names another at random.
+	a.createACLs.OnNoAnswer = client.ForceMetadataRefresh
+	a.deleteACLs.OnNoAnswer = client.ForceMetadataRefresh
+	a.quotas.OnNoAnswer = client.ForceMetadataRefresh
+	a.scram.OnNoAnswer = client.ForceMetadataRefresh
 	if observe != nil {
 		a.createACLs.Observe = func(n int) { observe("create_acls", n) }
 		a.deleteACLs.Observe = func(n int) { observe("delete_acls", n) }
@@ -169,6 +176,7 @@ func (a *Admin) Refresh(ctx context.Context) error {
 	acls, quotas, scram, err := describe(ctx, a.client, a.adm, a.Managed)
 	if err != nil && parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		err = fmt.Errorf("%w (%s): %v", batch.ErrNoAnswer, batch.DefaultTimeout, err)
+		a.client.ForceMetadataRefresh() // as after a batch without an answer (NewAdmin)
 	}
 	a.view.described(mark, err == nil, acls, quotas, scram)
 	if err == nil {
