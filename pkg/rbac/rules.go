@@ -72,6 +72,10 @@ func ClusterOperatorRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{"policy"}, Resources: []string{"poddisruptionbudgets"}, Verbs: slices.Concat(read, write)},
 		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"networkpolicies", "ingresses"}, Verbs: slices.Concat(read, write)},
 		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, Verbs: slices.Concat(read, write)},
+		// Listeners with configuration.certManager: their Certificates, and the Issuer's status
+		// when one is not issued.
+		{APIGroups: []string{"cert-manager.io"}, Resources: []string{"certificates"}, Verbs: slices.Concat(read, write)},
+		{APIGroups: []string{"cert-manager.io"}, Resources: []string{"issuers"}, Verbs: read},
 	}
 	// The entity operators' rules, which it grants: their resources and finalizers, and once the
 	// leases and events all three need.

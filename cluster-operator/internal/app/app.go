@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
@@ -127,7 +128,12 @@ func (c *Config) Setup(_ context.Context, m *operator.Manager) error {
 		}
 	})
 	checks := &kafkalane.Checks{Lanes: lanes, Next: checker}
-	rec := &clusters.Reconciler{Metrics: met, Kube: m.Kube, Client: m.Kafkaplane, Caches: caches, Recorder: m.Recorder, Metadata: m.Metadata,
+	// cert-manager's Certificates, through the dynamic client (its types are not linked).
+	certManager, err := dynamic.NewForConfig(m.Config)
+	if err != nil {
+		return fmt.Errorf("creating the dynamic client: %w", err)
+	}
+	rec := &clusters.Reconciler{CertManager: certManager, Metrics: met, Kube: m.Kube, Client: m.Kafkaplane, Caches: caches, Recorder: m.Recorder, Metadata: m.Metadata,
 		Checker: checks, Quorum: checks, Registrations: checks,
 		Dynamic:   &kafkalane.Dynamic{Lanes: lanes, Next: &dynconfig.Applier{Client: checker.Client}},
 		Loggers:   &kafkalane.Loggers{Lanes: lanes, Next: &dynconfig.Loggers{Client: checker.Client, NodeClient: checker.NodeClient}},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/kafkaconfig"
+	"github.com/kafkaplane/kafkaplane/cluster-operator/internal/nodes"
 	"github.com/kafkaplane/kafkaplane/pkg/apis/kafkaplane/v1beta1"
 	"github.com/kafkaplane/kafkaplane/pkg/pki"
 )
@@ -48,18 +49,35 @@ func (lc listenerCert) identity() string {
 // fixed. The Secrets are read from the API server (the operator caches only its own Secrets), at
 // each reconcile: a new certificate is taken up at the next one (a change of the Kafka or a
 // resync).
-func (r *Reconciler) listenerCerts(ctx context.Context, k *v1beta1.Kafka) (map[string]listenerCert, error) {
+//
+// A listener with configuration.certManager gets its cert-manager Certificate (made or updated
+// here, for the hosts of the brokers in all) and the Secret cert-manager writes is read the same
+// way; until it exists, the reconcile stops with cert-manager's reason.
+func (r *Reconciler) listenerCerts(ctx context.Context, k *v1beta1.Kafka, all []nodes.Node) (map[string]listenerCert, error) {
 	var out map[string]listenerCert
 	for _, l := range k.Spec.Kafka.Listeners {
-		if l.Configuration == nil || l.Configuration.BrokerCertChainAndKey == nil {
+		ref := listenerCertSource(k, l)
+		if ref == nil {
 			continue
 		}
-		ref := l.Configuration.BrokerCertChainAndKey
+		what := fmt.Sprintf("listener %s: configuration.brokerCertChainAndKey", l.Name)
+		if l.Configuration.CertManager != nil {
+			what = fmt.Sprintf("listener %s: configuration.certManager", l.Name)
+			hosts := r.listenerHosts(k, l, all)
+			if len(hosts) == 0 {
+				continue // no broker yet
+			}
+			if err := r.applyCertificate(ctx, k, certificate(k, l, hosts)); err != nil {
+				return nil, err
+			}
+		}
 		s, err := r.getSecret(ctx, k.Namespace, ref.SecretName)
 		if err != nil {
 			return nil, err
 		}
-		what := fmt.Sprintf("listener %s: configuration.brokerCertChainAndKey", l.Name)
+		if s == nil && l.Configuration.CertManager != nil {
+			return nil, r.notIssued(ctx, k, l)
+		}
 		if s == nil {
 			return nil, specErrorf("%s: Secret %s not found", what, ref.SecretName)
 		}
@@ -132,4 +150,19 @@ func (p *plan) checkCertificateNames(k *v1beta1.Kafka, in kafkaconfig.Input) {
 			p.uncoveredHosts[l.Name] = append(p.uncoveredHosts[l.Name], addr.Host)
 		}
 	}
+}
+
+// listenerCertSource is where a listener's own certificate is: the Secret the user names, or the
+// one cert-manager writes for it; nil for a listener with the cluster CA's.
+func listenerCertSource(k *v1beta1.Kafka, l v1beta1.GenericKafkaListener) *v1beta1.CertAndKeySecretSource {
+	switch c := l.Configuration; {
+	case c == nil:
+		return nil
+	case c.BrokerCertChainAndKey != nil:
+		return c.BrokerCertChainAndKey
+	case c.CertManager != nil:
+		name := v1beta1.ListenerCertificateName(k.Name, l.Name)
+		return &v1beta1.CertAndKeySecretSource{SecretName: name, Certificate: "tls.crt", Key: "tls.key"}
+	}
+	return nil
 }

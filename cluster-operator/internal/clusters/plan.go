@@ -133,11 +133,11 @@ func (r *Reconciler) plan(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta
 	if p.logging, err = r.planLogging(ctx, k); err != nil {
 		return nil, err
 	}
-	if p.listenerCerts, err = r.listenerCerts(ctx, k); err != nil {
-		return nil, err
-	}
 	all := nodesOf(pools, p.ids)
 	p.all = all
+	if p.listenerCerts, err = r.listenerCerts(ctx, k, all); err != nil {
+		return nil, err
+	}
 	p.keepOldKey = !r.allTrust(k, p.clusterCA.KeyGeneration)
 	controllers := controllersOf(all)
 	clusterSpec, _ := certs.CAConfig(k, certs.ClusterCA)

@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/klog/v2"
@@ -54,6 +55,9 @@ type Reconciler struct {
 	Metadata metadata.Interface
 	// Dynamic applies cluster-wide dynamic broker configs at runtime; nil leaves them to rolls.
 	Dynamic DynamicConfigurer
+	// CertManager reads and writes cert-manager's resources (listener Certificates); nil refuses
+	// configuration.certManager.
+	CertManager dynamic.Interface
 	// Loggers sets the brokers' logger levels at runtime; nil leaves them to restarts.
 	Loggers LoggerSetter
 	// Keystores makes running brokers take up a renewed listener certificate; nil leaves it to
@@ -111,6 +115,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, key controller.Key) (control
 		var se *specError
 		if asSpecError(err, &se) {
 			return controller.Result{}, r.invalid(ctx, k, pools, se.msg)
+		}
+		if we, ok := err.(*waitError); ok {
+			// Nothing was written; the cluster is looked at again soon.
+			return controller.Result{RequeueAfter: 10 * time.Second}, r.setReady(ctx, k, metav1.ConditionFalse, we.reason, we.msg, &we.msg)
 		}
 		if serr := r.setReady(ctx, k, metav1.ConditionFalse, v1beta1.ReasonInternalError, err.Error(), nil); serr != nil {
 			logger.Error(serr, "Writing the status failed")

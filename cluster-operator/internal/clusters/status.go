@@ -316,7 +316,7 @@ func (r *Reconciler) setWarning(k *v1beta1.Kafka, next *v1beta1.KafkaStatus, p *
 			reason = v1beta1.ReasonCertificateNames
 		}
 		msgs = append(msgs, fmt.Sprintf("listener %s: the certificate in Secret %s does not cover %s, which the brokers advertise; clients that verify host names (Kafka's default) refuse them",
-			l.Name, l.Configuration.BrokerCertChainAndKey.SecretName, strings.Join(slices.Sorted(slices.Values(hosts)), ", ")))
+			l.Name, listenerCertSource(k, l).SecretName, strings.Join(slices.Sorted(slices.Values(hosts)), ", ")))
 	}
 	if len(msgs) == 0 {
 		meta.RemoveStatusCondition(&next.Conditions, v1beta1.ConditionWarning)

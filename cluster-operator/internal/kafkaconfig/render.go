@@ -163,7 +163,8 @@ func Render(in Input) (string, error) {
 }
 
 // ListenerKeystoreFile is the node certificate Secret's key (and the file in CertsDir) of a
-// listener's own server certificate (configuration.brokerCertChainAndKey): Kafka's PEM keystore.
+// listener's own server certificate (configuration.brokerCertChainAndKey or certManager): Kafka's
+// PEM keystore.
 func ListenerKeystoreFile(l v1beta1.GenericKafkaListener) string {
 	return "listener-" + strings.ToLower(ListenerName(l)) + ".pem"
 }
@@ -194,7 +195,7 @@ func userListener(p map[string]string, l v1beta1.GenericKafkaListener) string {
 	if l.TLS {
 		p[pre+"ssl.keystore.type"] = "PEM"
 		p[pre+"ssl.keystore.location"] = NodeKeystore
-		if c := l.Configuration; c != nil && c.BrokerCertChainAndKey != nil {
+		if c := l.Configuration; c != nil && (c.BrokerCertChainAndKey != nil || c.CertManager != nil) {
 			p[ListenerKeystoreLocationKey(l)] = CertsDir + "/" + ListenerKeystoreFile(l)
 		}
 		if auth == string(v1beta1.ListenerAuthTLS) {

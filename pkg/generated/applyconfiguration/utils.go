@@ -40,6 +40,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &kafkaplanev1beta1.CertAndKeySecretSourceApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("CertificateAuthority"):
 		return &kafkaplanev1beta1.CertificateAuthorityApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("CertManagerIssuerRef"):
+		return &kafkaplanev1beta1.CertManagerIssuerRefApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ConfigMapKeySelector"):
 		return &kafkaplanev1beta1.ConfigMapKeySelectorApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ContainerTemplate"):
@@ -112,6 +114,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &kafkaplanev1beta1.ListenerBootstrapApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ListenerBrokerOverride"):
 		return &kafkaplanev1beta1.ListenerBrokerOverrideApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("ListenerCertManager"):
+		return &kafkaplanev1beta1.ListenerCertManagerApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ListenerConfiguration"):
 		return &kafkaplanev1beta1.ListenerConfigurationApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ListenerStatus"):

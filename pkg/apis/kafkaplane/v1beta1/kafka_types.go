@@ -196,6 +196,8 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.authentication) || self.authentication.type != 'tls' || self.tls",message="mutual TLS authentication needs tls: true"
 // +kubebuilder:validation:XValidation:rule="self.type != 'ingress' || self.tls",message="an ingress listener needs tls: true (TLS passthrough)"
 // +kubebuilder:validation:XValidation:rule="!has(self.configuration) || !has(self.configuration.brokerCertChainAndKey) || self.tls",message="configuration.brokerCertChainAndKey needs tls: true"
+// +kubebuilder:validation:XValidation:rule="!has(self.configuration) || !has(self.configuration.certManager) || self.tls",message="configuration.certManager needs tls: true"
+// +kubebuilder:validation:XValidation:rule="!has(self.configuration) || !has(self.configuration.certManager) || !has(self.configuration.brokerCertChainAndKey)",message="configuration.certManager and configuration.brokerCertChainAndKey are exclusive: the certificate comes from one of them"
 type GenericKafkaListener struct {
 	// Name of the listener: 1 to 11 lower-case letters and digits; not replication, ctrlplane or
 	// prometheus, whose port names (tcp-<name>) the operator's own ports use.
@@ -280,9 +282,17 @@ type ListenerConfiguration struct {
 	// issues: the certificate chain, leaf first, and its private key, PEM. Every broker presents
 	// it on this listener, so it must cover the names clients use (the bootstrap and each
 	// broker's address); the other listeners and the nodes' own traffic keep the cluster CA. A
-	// new certificate in the Secret rolls the brokers.
+	// renewal (the same subject and names) is reloaded by the running brokers; a certificate with
+	// another identity rolls them.
 	// +optional
 	BrokerCertChainAndKey *CertAndKeySecretSource `json:"brokerCertChainAndKey,omitempty"`
+	// CertManager has cert-manager issue the listener's server certificate: the operator makes a
+	// cert-manager Certificate <cluster>-kafka-<listener>-certificate for the listener's
+	// bootstrap and every broker's advertised host, and the brokers serve what cert-manager
+	// writes in the Secret of that name; a renewal is reloaded without a restart, as with
+	// brokerCertChainAndKey.
+	// +optional
+	CertManager *ListenerCertManager `json:"certManager,omitempty"`
 	// PublishNotReadyAddresses on the listener's services.
 	// +optional
 	PublishNotReadyAddresses bool `json:"publishNotReadyAddresses,omitempty"`
@@ -591,6 +601,34 @@ type KafkaStatus struct {
 	// +listType=set
 	// +optional
 	RegisteredNodeIDs []int32 `json:"registeredNodeIds,omitempty"`
+}
+
+// ListenerCertManager is how cert-manager issues a listener's certificate.
+type ListenerCertManager struct {
+	// IssuerRef is the cert-manager issuer: an Issuer in the Kafka's namespace, or a
+	// ClusterIssuer.
+	IssuerRef CertManagerIssuerRef `json:"issuerRef"`
+	// Duration is the certificate's requested lifetime (cert-manager's default, 90 days, when
+	// unset), e.g. 2160h.
+	// +optional
+	Duration *metav1.Duration `json:"duration,omitempty"`
+	// RenewBefore is how long before expiry cert-manager renews it (a third of the lifetime
+	// when unset).
+	// +optional
+	RenewBefore *metav1.Duration `json:"renewBefore,omitempty"`
+}
+
+// CertManagerIssuerRef names a cert-manager issuer.
+type CertManagerIssuerRef struct {
+	// Name of the issuer.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+	// Kind is Issuer (default) or ClusterIssuer, or an external issuer's kind.
+	// +optional
+	Kind string `json:"kind,omitempty"`
+	// Group is the issuer's API group (default cert-manager.io).
+	// +optional
+	Group string `json:"group,omitempty"`
 }
 
 // CertAndKeySecretSource names a certificate and its private key in a Secret.

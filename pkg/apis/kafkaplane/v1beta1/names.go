@@ -109,6 +109,12 @@ func JBODClaimName(volumeID int32, cluster, pool string, id int32) string {
 // BootstrapServiceName is the ClusterIP service with a port per internal listener (and 9091).
 func BootstrapServiceName(cluster string) string { return cluster + "-kafka-bootstrap" }
 
+// ListenerCertificateName is the cert-manager Certificate of a listener with
+// configuration.certManager, and the Secret cert-manager writes its certificate into.
+func ListenerCertificateName(cluster, listener string) string {
+	return cluster + "-kafka-" + listener + "-certificate"
+}
+
 // BrokersServiceName is the headless service that gives every node a DNS name.
 func BrokersServiceName(cluster string) string { return cluster + "-kafka-brokers" }
 

@@ -47,8 +47,15 @@ type ListenerConfigurationApplyConfiguration struct {
 	// issues: the certificate chain, leaf first, and its private key, PEM. Every broker presents
 	// it on this listener, so it must cover the names clients use (the bootstrap and each
 	// broker's address); the other listeners and the nodes' own traffic keep the cluster CA. A
-	// new certificate in the Secret rolls the brokers.
+	// renewal (the same subject and names) is reloaded by the running brokers; a certificate with
+	// another identity rolls them.
 	BrokerCertChainAndKey *CertAndKeySecretSourceApplyConfiguration `json:"brokerCertChainAndKey,omitempty"`
+	// CertManager has cert-manager issue the listener's server certificate: the operator makes a
+	// cert-manager Certificate <cluster>-kafka-<listener>-certificate for the listener's
+	// bootstrap and every broker's advertised host, and the brokers serve what cert-manager
+	// writes in the Secret of that name; a renewal is reloaded without a restart, as with
+	// brokerCertChainAndKey.
+	CertManager *ListenerCertManagerApplyConfiguration `json:"certManager,omitempty"`
 	// PublishNotReadyAddresses on the listener's services.
 	PublishNotReadyAddresses *bool `json:"publishNotReadyAddresses,omitempty"`
 	// HostTemplate for ingress hosts, e.g. broker-{nodeId}.example.com.
@@ -147,6 +154,14 @@ func (b *ListenerConfigurationApplyConfiguration) WithMaxConnectionCreationRate(
 // If called multiple times, the BrokerCertChainAndKey field is set to the value of the last call.
 func (b *ListenerConfigurationApplyConfiguration) WithBrokerCertChainAndKey(value *CertAndKeySecretSourceApplyConfiguration) *ListenerConfigurationApplyConfiguration {
 	b.BrokerCertChainAndKey = value
+	return b
+}
+
+// WithCertManager sets the CertManager field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the CertManager field is set to the value of the last call.
+func (b *ListenerConfigurationApplyConfiguration) WithCertManager(value *ListenerCertManagerApplyConfiguration) *ListenerConfigurationApplyConfiguration {
+	b.CertManager = value
 	return b
 }
 
