@@ -134,6 +134,12 @@ spec: {replicas: 1, roles: [zookeeper], storage: {type: ephemeral}}
 `), want: "configuration.brokerCertChainAndKey needs tls: true"},
 		{name: "listener certificate without key", yaml: kafka("c", `    listeners: [{name: ext, port: 9094, type: internal, tls: true, configuration: {brokerCertChainAndKey: {secretName: s, certificate: tls.crt}}}]
 `), want: "spec.kafka.listeners[0].configuration.brokerCertChainAndKey.key: Required value"},
+		{name: "cert-manager listener without tls", yaml: kafka("c", `    listeners: [{name: ext, port: 9094, type: internal, tls: false, configuration: {certManager: {issuerRef: {name: i}}}}]
+`), want: "configuration.certManager needs tls: true"},
+		{name: "cert-manager listener with its own certificate too", yaml: kafka("c", `    listeners: [{name: ext, port: 9094, type: internal, tls: true, configuration: {certManager: {issuerRef: {name: i}}, brokerCertChainAndKey: {secretName: s, certificate: tls.crt, key: tls.key}}}]
+`), want: "configuration.certManager and configuration.brokerCertChainAndKey are exclusive"},
+		{name: "cert-manager listener without issuer name", yaml: kafka("c", `    listeners: [{name: ext, port: 9094, type: internal, tls: true, configuration: {certManager: {issuerRef: {kind: ClusterIssuer}}}}]
+`), want: "spec.kafka.listeners[0].configuration.certManager.issuerRef.name: Required value"},
 		{name: "liveness success threshold", yaml: kafka("c", tlsListener+`    livenessProbe: {successThreshold: 2}
 `), want: "a liveness probe's successThreshold must be 1"},
 		{name: "probe timeout zero", yaml: kafka("c", tlsListener+`    readinessProbe: {timeoutSeconds: 0}

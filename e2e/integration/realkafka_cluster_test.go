@@ -68,6 +68,12 @@ spec:
         tls: true
         authentication: {type: tls}
         configuration: {brokerCertChainAndKey: {secretName: c-external-cert, certificate: tls.crt, key: tls.key}}
+      - name: managed
+        port: 9095
+        type: internal
+        tls: true
+        authentication: {type: tls}
+        configuration: {certManager: {issuerRef: {name: kafka-issuer}}}
     authorization: {type: simple}
     config:
       offsets.topic.replication.factor: 3
@@ -241,6 +247,8 @@ func TestRealKafkaExampleCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	userCA := externalListenerSecret(t, f, ns)
+	startCertManager(t, f)
+	issuerCA := certManagerIssuer(t, f, ns)
 	if _, err := f.Apply(t.Context(), ns, []byte(realClusterYAML)); err != nil {
 		t.Fatal(err)
 	}
@@ -258,6 +266,11 @@ func TestRealKafkaExampleCluster(t *testing.T) {
 		return
 	}
 	if !t.Run("a renewed listener certificate is served without a restart", func(t *testing.T) { listenerCertRenewed(t, f, ns, userCA) }) {
+		return
+	}
+	if !t.Run("cert-manager issues a listener's certificate and its renewal is served without a restart", func(t *testing.T) {
+		certManagerListener(t, f, ns, issuerCA)
+	}) {
 		return
 	}
 	if !t.Run("every node serves Prometheus metrics", func(t *testing.T) { nodesServeMetrics(t, f, ns) }) {
