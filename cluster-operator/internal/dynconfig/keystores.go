@@ -64,11 +64,13 @@ func (s *Keystores) Served(ctx context.Context, addr string) ([]byte, error) {
 	return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
 }
 
-// Reload asks broker id to reload the keystore files of its listeners. It deletes key (a
-// listener's ssl.keystore.location, which the operator sets in the static configuration, never
-// per node) from the broker's own dynamic configs: Kafka's controller writes a config record for
-// a broker's resource even when nothing changes (KAFKA-14136), and a broker that receives one for
-// itself reloads every listener keystore whose file changed. Nothing stays in the metadata.
+// Reload asks broker id to reload the keystore files of its listeners: Kafka's controller
+// writes a config record for a broker's own resource even when nothing changes (KAFKA-14136),
+// and a broker that receives one for itself reloads every listener keystore whose file changed.
+// The request touches key (a listener's ssl.keystore.location, which the operator sets in the
+// static configuration) and leaves Kafka's metadata as it was: a value set per broker with
+// Kafka's tools is set again as it is; otherwise the key is deleted from the broker's dynamic
+// configs, where it is not.
 func (s *Keystores) Reload(ctx context.Context, k *v1beta1.Kafka, id int32, key string) error {
 	cl, err := s.Client(k)
 	if err != nil {
@@ -76,11 +78,19 @@ func (s *Keystores) Reload(ctx context.Context, k *v1beta1.Kafka, id int32, key 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
+	broker := strconv.Itoa(int(id))
+	current, err := perBrokerValue(ctx, cl, broker, key)
+	if err != nil {
+		return fmt.Errorf("asking broker %d to reload its keystores: %w", id, err)
+	}
 	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
 	res := kmsg.NewIncrementalAlterConfigsRequestResource()
-	res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeBroker, strconv.Itoa(int(id))
+	res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeBroker, broker
 	c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
 	c.Name, c.Op = key, kmsg.IncrementalAlterConfigOpDelete
+	if current != nil {
+		c.Op, c.Value = kmsg.IncrementalAlterConfigOpSet, current
+	}
 	res.Configs = append(res.Configs, c)
 	req.Resources = append(req.Resources, res)
 	resp, err := req.RequestWith(ctx, cl)
@@ -93,4 +103,27 @@ func (s *Keystores) Reload(ctx context.Context, k *v1beta1.Kafka, id int32, key 
 		}
 	}
 	return nil
+}
+
+// perBrokerValue is key's value in the broker's own dynamic configs, nil when it has none.
+func perBrokerValue(ctx context.Context, cl *kgo.Client, broker, key string) (*string, error) {
+	req := kmsg.NewPtrDescribeConfigsRequest()
+	res := kmsg.NewDescribeConfigsRequestResource()
+	res.ResourceType, res.ResourceName, res.ConfigNames = kmsg.ConfigResourceTypeBroker, broker, []string{key}
+	req.Resources = append(req.Resources, res)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range resp.Resources {
+		if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
+			return nil, fmt.Errorf("describing broker %s's %s: %w (%s)", broker, key, err, str(r.ErrorMessage))
+		}
+		for _, c := range r.Configs {
+			if c.Name == key && c.Source == kmsg.ConfigSourceDynamicBrokerConfig && c.Value != nil {
+				return c.Value, nil
+			}
+		}
+	}
+	return nil, nil
 }
