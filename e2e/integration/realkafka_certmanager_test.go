@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kafkaplane/kafkaplane/e2e/build"
 	"github.com/kafkaplane/kafkaplane/e2e/framework"
@@ -207,6 +208,63 @@ func certManagerListener(t *testing.T, f *framework.Framework, ns string, issuer
 		after, ok := now[name]
 		if !ok || after.UID != before.UID || restarts(after) != restarts(before) {
 			t.Fatalf("%s restarted for the renewal", name)
+		}
+	}
+	waitKafkaReady(t, f, ns, "c", 3*time.Minute)
+
+	// The issuer goes missing (the listener names one that does not exist): cert-manager cannot
+	// issue, the brokers keep serving what they have, and the Kafka warns with cert-manager's
+	// reason; named again, the warning goes.
+	current, err := served()
+	if err != nil {
+		t.Fatal(err)
+	}
+	setIssuer := func(issuer string) {
+		t.Helper()
+		patch := fmt.Sprintf(`[{"op":"replace","path":"/spec/kafka/listeners/2/configuration/certManager/issuerRef/name","value":%q}]`, issuer)
+		if _, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Patch(ctx, "c", types.JSONPatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	warning := func() (string, bool) {
+		k, err := f.Kafkaplane.KafkaplaneV1beta1().Kafkas(ns).Get(ctx, "c", metav1.GetOptions{})
+		if err != nil {
+			return err.Error(), false
+		}
+		for _, c := range k.Status.Conditions {
+			if c.Type == "Warning" && c.Reason == "CertificateNotReady" {
+				return c.Message, true
+			}
+		}
+		return "", false
+	}
+	setIssuer("no-such-issuer")
+	var msg string
+	framework.Eventually(t, 2*time.Minute, "the Kafka to warn that cert-manager cannot issue the managed listener's certificate", func() (bool, error) {
+		var ok bool
+		msg, ok = warning()
+		return ok, nil
+	})
+	t.Logf("with a missing issuer: %s", msg)
+	now2, err := served()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range now2 {
+		if !c.Equal(current[name]) {
+			t.Fatalf("%s changed its certificate while the issuer was missing", name)
+		}
+	}
+	setIssuer("kafka-issuer")
+	framework.Eventually(t, 2*time.Minute, "the warning to go once the issuer is named again", func() (bool, error) {
+		_, ok := warning()
+		return !ok, nil
+	})
+	final := nodePods(t, f, ns)
+	for name, before := range brokers {
+		after, ok := final[name]
+		if !ok || after.UID != before.UID || restarts(after) != restarts(before) {
+			t.Fatalf("%s restarted while the issuer was missing", name)
 		}
 	}
 	waitKafkaReady(t, f, ns, "c", 3*time.Minute)

@@ -122,40 +122,43 @@ func certificate(k *v1beta1.Kafka, l v1beta1.GenericKafkaListener, hosts []strin
 
 // applyCertificate makes the listener's Certificate what the spec asks for. A Certificate of
 // that name that the operator does not own is left alone: a spec error.
-func (r *Reconciler) applyCertificate(ctx context.Context, k *v1beta1.Kafka, want *unstructured.Unstructured) error {
+// It returns the Certificate as the API server has it.
+func (r *Reconciler) applyCertificate(ctx context.Context, k *v1beta1.Kafka, want *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	if r.CertManager == nil {
-		return specErrorf("configuration.certManager: this operator has no client for cert-manager's resources")
+		return nil, specErrorf("configuration.certManager: this operator has no client for cert-manager's resources")
 	}
 	certs := r.CertManager.Resource(certificateGVR).Namespace(k.Namespace)
 	cur, err := certs.Get(ctx, want.GetName(), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		if _, err := certs.Create(ctx, want, metav1.CreateOptions{FieldManager: r.Opts.FieldManager}); err != nil {
+		created, err := certs.Create(ctx, want, metav1.CreateOptions{FieldManager: r.Opts.FieldManager})
+		if err != nil {
 			if meta := apierrors.ReasonForError(err); meta == metav1.StatusReasonNotFound {
-				return specErrorf("configuration.certManager: the API server has no cert-manager Certificates (is cert-manager installed?): %v", err)
+				return nil, specErrorf("configuration.certManager: the API server has no cert-manager Certificates (is cert-manager installed?): %v", err)
 			}
-			return fmt.Errorf("creating Certificate %s: %w", want.GetName(), err)
+			return nil, fmt.Errorf("creating Certificate %s: %w", want.GetName(), err)
 		}
 		klog.FromContext(ctx).Info("Created a cert-manager Certificate for a listener", "certificate", want.GetName())
-		return nil
+		return created, nil
 	}
 	if err != nil {
 		if apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
-			return specErrorf("configuration.certManager: the API server has no cert-manager Certificates (is cert-manager installed?): %v", err)
+			return nil, specErrorf("configuration.certManager: the API server has no cert-manager Certificates (is cert-manager installed?): %v", err)
 		}
-		return fmt.Errorf("reading Certificate %s: %w", want.GetName(), err)
+		return nil, fmt.Errorf("reading Certificate %s: %w", want.GetName(), err)
 	}
 	if !ownedBy(cur, k) {
-		return specErrorf("configuration.certManager: Certificate %s exists and is not this Kafka's; it is left alone", want.GetName())
+		return nil, specErrorf("configuration.certManager: Certificate %s exists and is not this Kafka's; it is left alone", want.GetName())
 	}
 	if apiequality.Semantic.DeepEqual(cur.Object["spec"], want.Object["spec"]) {
-		return nil
+		return cur, nil
 	}
 	cur.Object["spec"] = want.Object["spec"]
-	if _, err := certs.Update(ctx, cur, metav1.UpdateOptions{FieldManager: r.Opts.FieldManager}); err != nil {
-		return fmt.Errorf("updating Certificate %s: %w", want.GetName(), err)
+	updated, err := certs.Update(ctx, cur, metav1.UpdateOptions{FieldManager: r.Opts.FieldManager})
+	if err != nil {
+		return nil, fmt.Errorf("updating Certificate %s: %w", want.GetName(), err)
 	}
 	klog.FromContext(ctx).Info("Updated a listener's cert-manager Certificate", "certificate", want.GetName())
-	return nil
+	return updated, nil
 }
 
 func ownedBy(u *unstructured.Unstructured, k *v1beta1.Kafka) bool {

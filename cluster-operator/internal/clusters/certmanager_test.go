@@ -102,6 +102,11 @@ func TestListenerCertFromCertManager(t *testing.T) {
 		Type: corev1.SecretTypeTLS, Data: map[string][]byte{"tls.crt": certPEM, "tls.key": keyPEM, "ca.crt": pki.EncodeCerts(ca.Cert)}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	cert, _ = dyn.Resource(certificateGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	_ = unstructured.SetNestedSlice(cert.Object, []any{map[string]any{"type": "Ready", "status": "True", "reason": "Ready", "message": "Certificate is up to date and has not expired"}}, "status", "conditions")
+	if _, err := dyn.Resource(certificateGVR).Namespace(ns).Update(ctx, cert, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	e.reconcile(t)
 	brokers := e.nodeNames(t, "brokers")
 	if len(brokers) != 2 {
@@ -123,6 +128,32 @@ func TestListenerCertFromCertManager(t *testing.T) {
 	for _, c := range e.kafka(t).Status.Conditions {
 		if c.Type == v1beta1.ConditionWarning {
 			t.Fatalf("warning with a certificate for every advertised host: %+v", c)
+		}
+	}
+
+	// cert-manager cannot renew it (its issuer gone): the brokers keep what they serve, and the
+	// Kafka warns with cert-manager's reason.
+	cert, _ = dyn.Resource(certificateGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	_ = unstructured.SetNestedSlice(cert.Object, []any{map[string]any{"type": "Ready", "status": "False", "reason": "IncorrectIssuer",
+		"message": "Issuing certificate as Secret was previously issued by Issuer.cert-manager.io/other"}}, "status", "conditions")
+	if _, err := dyn.Resource(certificateGVR).Namespace(ns).Update(ctx, cert, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.reconcile(t)
+	var warning *metav1.Condition
+	for _, c := range e.kafka(t).Status.Conditions {
+		if c.Type == v1beta1.ConditionWarning {
+			warning = &c
+		}
+	}
+	if warning == nil || warning.Reason != ReasonCertificateNotReady ||
+		!strings.Contains(warning.Message, "listener external: cert-manager's Certificate "+name+" is not ready (IncorrectIssuer: Issuing certificate as Secret was previously issued by Issuer.cert-manager.io/other)") {
+		t.Fatalf("warning %+v while the Certificate is not ready", warning)
+	}
+	for _, b := range brokers {
+		chain, err := pki.DecodeCerts(e.secretData(t, b)["listener-external-9094.pem"])
+		if err != nil || !chain[0].Equal(leaf) {
+			t.Fatalf("%s: keystore changed while the Certificate was not ready (%v)", b, err)
 		}
 	}
 

@@ -53,8 +53,11 @@ func (lc listenerCert) identity() string {
 // A listener with configuration.certManager gets its cert-manager Certificate (made or updated
 // here, for the hosts of the brokers in all) and the Secret cert-manager writes is read the same
 // way; until it exists, the reconcile stops with cert-manager's reason.
-func (r *Reconciler) listenerCerts(ctx context.Context, k *v1beta1.Kafka, all []nodes.Node) (map[string]listenerCert, error) {
-	var out map[string]listenerCert
+//
+// notReady are, by listener, its Certificate's Ready=False reason and message while the Secret
+// still holds an earlier certificate (a renewal that cert-manager cannot carry out): the brokers
+// keep serving that one, and the Kafka warns.
+func (r *Reconciler) listenerCerts(ctx context.Context, k *v1beta1.Kafka, all []nodes.Node) (out map[string]listenerCert, notReady map[string]string, err error) {
 	for _, l := range k.Spec.Kafka.Listeners {
 		ref := listenerCertSource(k, l)
 		if ref == nil {
@@ -67,23 +70,30 @@ func (r *Reconciler) listenerCerts(ctx context.Context, k *v1beta1.Kafka, all []
 			if len(hosts) == 0 {
 				continue // no broker yet
 			}
-			if err := r.applyCertificate(ctx, k, certificate(k, l, hosts)); err != nil {
-				return nil, err
+			crt, err := r.applyCertificate(ctx, k, certificate(k, l, hosts))
+			if err != nil {
+				return nil, nil, err
+			}
+			if status, reason, msg := readyCondition(crt); status == "False" {
+				if notReady == nil {
+					notReady = map[string]string{}
+				}
+				notReady[l.Name] = fmt.Sprintf("%s: %s", reason, msg)
 			}
 		}
 		s, err := r.getSecret(ctx, k.Namespace, ref.SecretName)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if s == nil && l.Configuration.CertManager != nil {
-			return nil, r.notIssued(ctx, k, l)
+			return nil, nil, r.notIssued(ctx, k, l)
 		}
 		if s == nil {
-			return nil, specErrorf("%s: Secret %s not found", what, ref.SecretName)
+			return nil, nil, specErrorf("%s: Secret %s not found", what, ref.SecretName)
 		}
 		lc, err := parseListenerCert(s.Data[ref.Certificate], s.Data[ref.Key], r.now())
 		if err != nil {
-			return nil, specErrorf("%s: Secret %s (keys %s and %s): %v", what, ref.SecretName, ref.Certificate, ref.Key, err)
+			return nil, nil, specErrorf("%s: Secret %s (keys %s and %s): %v", what, ref.SecretName, ref.Certificate, ref.Key, err)
 		}
 		// Into the certificate-expiry gauge (and so the expiry alert): the operator renews its own
 		// certificates, the user has to renew this one.
@@ -93,7 +103,7 @@ func (r *Reconciler) listenerCerts(ctx context.Context, k *v1beta1.Kafka, all []
 		}
 		out[kafkaconfig.ListenerKeystoreFile(l)] = lc
 	}
-	return out, nil
+	return out, notReady, nil
 }
 
 // parseListenerCert checks a user's certificate chain and key and makes Kafka's keystore of them.

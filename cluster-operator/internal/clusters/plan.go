@@ -65,6 +65,9 @@ type plan struct {
 	// listenerCerts are the listeners' own server certificates (configuration.
 	// brokerCertChainAndKey), by keystore file name.
 	listenerCerts map[string]listenerCert
+	// certificatesNotReady are, by listener, why its cert-manager Certificate is not Ready while
+	// its Secret still holds an earlier certificate.
+	certificatesNotReady map[string]string
 	// uncoveredHosts are, by listener, the advertised hosts its own certificate does not cover.
 	uncoveredHosts map[string][]string
 	// clientsTrusted is the newest clients CA key generation every node trusts, as published
@@ -135,7 +138,7 @@ func (r *Reconciler) plan(ctx context.Context, k *v1beta1.Kafka, pools []*v1beta
 	}
 	all := nodesOf(pools, p.ids)
 	p.all = all
-	if p.listenerCerts, err = r.listenerCerts(ctx, k, all); err != nil {
+	if p.listenerCerts, p.certificatesNotReady, err = r.listenerCerts(ctx, k, all); err != nil {
 		return nil, err
 	}
 	p.keepOldKey = !r.allTrust(k, p.clusterCA.KeyGeneration)

@@ -308,6 +308,17 @@ func (r *Reconciler) setWarning(k *v1beta1.Kafka, next *v1beta1.KafkaStatus, p *
 			" (the operator sets them from the Kafka's fields: listeners, pools, rack, storage)")
 	}
 	for _, l := range k.Spec.Kafka.Listeners {
+		why, ok := p.certificatesNotReady[l.Name]
+		if !ok {
+			continue
+		}
+		if reason == "" {
+			reason = ReasonCertificateNotReady
+		}
+		msgs = append(msgs, fmt.Sprintf("listener %s: cert-manager's Certificate %s is not ready (%s); the brokers keep serving the certificate its Secret holds",
+			l.Name, v1beta1.ListenerCertificateName(k.Name, l.Name), why))
+	}
+	for _, l := range k.Spec.Kafka.Listeners {
 		hosts := p.uncoveredHosts[l.Name]
 		if len(hosts) == 0 {
 			continue
