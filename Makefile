@@ -6,7 +6,7 @@ SHELL := bash
 VERSION ?= 0.1.0-dev
 BINARIES := cluster-operator topic-operator user-operator
 MODULES := pkg cluster-operator topic-operator user-operator e2e
-TOOL_MODULES := pkg/hack/tools pkg/hack/helm pkg/hack/prometheus pkg/hack/certmanager e2e/controlplane
+TOOL_MODULES := pkg/hack/tools pkg/hack/helm pkg/hack/prometheus e2e/certmanager e2e/controlplane
 HELM := go run ./e2e/cmd/helm --
 KUBE_VERSION := 1.37.0
 LDFLAGS := -s -w -X github.com/kafkaplane/kafkaplane/pkg/version.Version=$(VERSION)

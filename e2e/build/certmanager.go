@@ -10,10 +10,10 @@ import (
 )
 
 // CertManager returns the path of cert-manager's controller (CA and self-signed issuers), built
-// from the module pinned in pkg/hack/certmanager (outside go.work) when the cache has none for
-// that pin.
+// from the module pinned in e2e/certmanager (outside go.work, as e2e/controlplane) when the cache
+// has none for that pin.
 func CertManager(log io.Writer) (string, error) {
-	return pinnedTool{name: "cert-manager-controller", module: "certmanager", pkg: ".",
+	return pinnedTool{name: "cert-manager-controller", dir: "e2e/certmanager", pkg: ".",
 		keyFiles: []string{"go.mod", "go.sum", "main.go"}, ldflags: "-s -w"}.build(log)
 }
 
@@ -25,7 +25,7 @@ func CertManagerCRDs() (string, error) {
 		return "", err
 	}
 	cmd := exec.Command("go", "mod", "download", "-json", "github.com/cert-manager/cert-manager")
-	cmd.Dir = filepath.Join(root, "pkg", "hack", "certmanager")
+	cmd.Dir = filepath.Join(root, "e2e", "certmanager")
 	cmd.Env = append(os.Environ(), "GOWORK=off")
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	cmd2 := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/cert-manager/cert-manager")

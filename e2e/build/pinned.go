@@ -11,11 +11,12 @@ import (
 
 // pinnedTool is a CLI built from a module of pkg/hack pinned outside go.work.
 type pinnedTool struct {
-	// name of the binary in the cache (name-<key>); module the directory under pkg/hack; pkg
-	// the main package; keyFiles the module's files whose content keys the cache.
-	name, module, pkg string
-	keyFiles          []string
-	tags, ldflags     string
+	// name of the binary in the cache (name-<key>); module the directory under pkg/hack (dir,
+	// when set, the module's directory from the repository root instead); pkg the main package;
+	// keyFiles the module's files whose content keys the cache.
+	name, module, dir, pkg string
+	keyFiles               []string
+	tags, ldflags          string
 }
 
 // build returns the path of the tool's binary, building it when the cache has none for its pin.
@@ -30,6 +31,9 @@ func (p pinnedTool) build(log io.Writer) (string, error) {
 		return "", err
 	}
 	mod := filepath.Join(root, "pkg", "hack", p.module)
+	if p.dir != "" {
+		mod = filepath.Join(root, p.dir)
+	}
 	key, err := cacheKey(mod, p.keyFiles...)
 	if err != nil {
 		return "", err
@@ -49,7 +53,8 @@ func (p pinnedTool) build(log io.Writer) (string, error) {
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
 	}
-	fmt.Fprintf(log, "building %s (pkg/hack/%s; cached in %s)…\n", p.name, p.module, filepath.Dir(bin))
+	rel, _ := filepath.Rel(root, mod)
+	fmt.Fprintf(log, "building %s (%s; cached in %s)…\n", p.name, rel, filepath.Dir(bin))
 	start := time.Now()
 	tmp := bin + ".tmp"
 	args := []string{"build", "-trimpath"}

@@ -1,13 +1,11 @@
 package integration
 
 import (
-	"context"
 	"crypto/x509"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,35 +138,13 @@ func certManagerListener(t *testing.T, f *framework.Framework, ns string, issuer
 	t.Logf("Certificate %s: dnsNames %v", name, dns)
 
 	bootstrap := "c-kafka-bootstrap." + ns + ".svc:9095"
-	producer, err := tlsClient(f, bootstrap, pool, cert, kgo.DefaultProduceTopic("rolling"), kgo.RequiredAcks(kgo.AllISRAcks()))
+	producer, err := tlsClient(f, bootstrap, pool, cert, kgo.DefaultProduceTopic("rolling"), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordDeliveryTimeout(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer producer.Close()
-	var acked, failed atomic.Int64
-	var firstErr atomic.Value
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			err := producer.ProduceSync(pctx, kgo.StringRecord(fmt.Sprintf("during the cert-manager renewal %d", i))).FirstErr()
-			cancel()
-			if err != nil {
-				failed.Add(1)
-				firstErr.CompareAndSwap(nil, err.Error())
-			} else {
-				acked.Add(1)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}()
-	framework.Eventually(t, time.Minute, "the producer's first records on the managed listener", func() (bool, error) { return acked.Load() > 0, nil })
+	tr := startTrafficWith(producer)
+	framework.Eventually(t, time.Minute, "the producer's first records on the managed listener", func() (bool, error) { return tr.acked() > 0, nil })
 
 	// cmctl renew: the Issuing condition, on the status.
 	conds, _, _ := unstructured.NestedSlice(crt.Object, "status", "conditions")
@@ -194,15 +170,9 @@ func certManagerListener(t *testing.T, f *framework.Framework, ns string, issuer
 		}
 		return true, nil
 	})
-	took := time.Since(renewed).Round(100 * time.Millisecond)
+	t.Logf("cert-manager renewal: every broker presented the new certificate %s after the renewal was triggered", time.Since(renewed).Round(100*time.Millisecond))
 	time.Sleep(2 * time.Second)
-	close(stop)
-	<-done
-	t.Logf("cert-manager renewal: every broker presented the new certificate %s after the renewal was triggered; producer on the listener meanwhile: %d acknowledged, %d failed (first error: %v)",
-		took, acked.Load(), failed.Load(), firstErr.Load())
-	if failed.Load() > 0 {
-		t.Errorf("%d records failed during the renewal (first: %v)", failed.Load(), firstErr.Load())
-	}
+	tr.check(t) // sends over the listener meanwhile: none may fail
 	now := nodePods(t, f, ns)
 	for name, before := range brokers {
 		after, ok := now[name]

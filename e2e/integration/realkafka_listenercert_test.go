@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -104,7 +103,7 @@ func listenerServesOwnCert(t *testing.T, f *framework.Framework, ns string, user
 	// A new producer per attempt: one refused at InitProducerId (app's ACLs not in Kafka yet)
 	// stays failed.
 	framework.Eventually(t, 2*time.Minute, "app to produce to rolling on the external listener", func() (bool, error) {
-		producer, err := tlsClient(f, bootstrap, pool, cert, kgo.DefaultProduceTopic("rolling"), kgo.RequiredAcks(kgo.AllISRAcks()))
+		producer, err := tlsClient(f, bootstrap, pool, cert, kgo.DefaultProduceTopic("rolling"), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordDeliveryTimeout(time.Minute))
 		if err != nil {
 			return false, err
 		}
@@ -161,35 +160,13 @@ func listenerCertRenewed(t *testing.T, f *framework.Framework, ns string, ca *pk
 		}
 	}
 	bootstrap := "c-kafka-bootstrap." + ns + ".svc:9094"
-	producer, err := tlsClient(f, bootstrap, pool, cert, kgo.DefaultProduceTopic("rolling"), kgo.RequiredAcks(kgo.AllISRAcks()))
+	producer, err := tlsClient(f, bootstrap, pool, cert, kgo.DefaultProduceTopic("rolling"), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordDeliveryTimeout(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer producer.Close()
-	var acked, failed atomic.Int64
-	var firstErr atomic.Value
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			err := producer.ProduceSync(pctx, kgo.StringRecord(fmt.Sprintf("during the renewal %d", i))).FirstErr()
-			cancel()
-			if err != nil {
-				failed.Add(1)
-				firstErr.CompareAndSwap(nil, err.Error())
-			} else {
-				acked.Add(1)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}()
-	framework.Eventually(t, time.Minute, "the producer's first records", func() (bool, error) { return acked.Load() > 0, nil })
+	tr := startTrafficWith(producer)
+	framework.Eventually(t, time.Minute, "the producer's first records", func() (bool, error) { return tr.acked() > 0, nil })
 
 	data := externalListenerCert(t, ca, ns)
 	chain, err := pki.DecodeCerts(data["tls.crt"])
@@ -218,15 +195,10 @@ func listenerCertRenewed(t *testing.T, f *framework.Framework, ns string, ca *pk
 		}
 		return true, nil
 	})
-	took := time.Since(changed).Round(100 * time.Millisecond)
+	t.Logf("every broker served the renewed certificate %s after the Secret changed (the harness's kubelet updates Secret volumes every %s)",
+		time.Since(changed).Round(100*time.Millisecond), kafkapods.VolumeSyncPeriod)
 	time.Sleep(2 * time.Second)
-	close(stop)
-	<-done
-	t.Logf("every broker served the renewed certificate %s after the Secret changed (the harness's kubelet updates Secret volumes every %s); producer on the listener meanwhile: %d records acknowledged, %d failed (first error: %v)",
-		took, kafkapods.VolumeSyncPeriod, acked.Load(), failed.Load(), firstErr.Load())
-	if failed.Load() > 0 {
-		t.Errorf("%d records failed during the renewal (first: %v)", failed.Load(), firstErr.Load())
-	}
+	tr.check(t) // sends over the listener meanwhile: none may fail
 	now := nodePods(t, f, ns)
 	for name, before := range brokers {
 		after, ok := now[name]

@@ -90,6 +90,11 @@ func startTraffic(t *testing.T, f *framework.Framework, ns string) *traffic {
 	t.Helper()
 	producer := realKafkaClient(t, f, ns, "c", "c-kafka-bootstrap."+ns+".svc:9093", userCertOf(t, f, ns, "app"),
 		kgo.DefaultProduceTopic("rolling"), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordDeliveryTimeout(3*time.Minute))
+	return startTrafficWith(producer)
+}
+
+// startTrafficWith produces with producer (its default topic and acks) until stopped.
+func startTrafficWith(producer *kgo.Client) *traffic {
 	tr := &traffic{stop: make(chan struct{})}
 	tr.wg.Go(func() {
 		for i := 0; ; i++ {
@@ -108,6 +113,9 @@ func startTraffic(t *testing.T, f *framework.Framework, ns string) *traffic {
 	})
 	return tr
 }
+
+// acked is how many sends have been acknowledged so far.
+func (tr *traffic) acked() int64 { return tr.sent.Load() - tr.failed.Load() }
 
 func (tr *traffic) check(t *testing.T) {
 	t.Helper()

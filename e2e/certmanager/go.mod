@@ -1,4 +1,4 @@
-module github.com/kafkaplane/kafkaplane/pkg/hack/certmanager
+module github.com/kafkaplane/kafkaplane/e2e/certmanager
 
 go 1.26.7
 
