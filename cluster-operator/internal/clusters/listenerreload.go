@@ -24,8 +24,9 @@ type KeystoreReloader interface {
 	Reload(ctx context.Context, k *v1beta1.Kafka, id int32, key string) error
 }
 
-// servedMemo remembers, by pod UID and keystore file, the keystore a pod was seen serving, so
-// that a broker is asked (a TLS handshake with each listener) only after its keystore changed.
+// servedMemo remembers, by cluster, pod UID and keystore file, the keystore a pod was seen
+// serving, so that a broker is asked (a TLS handshake with each listener) only after its keystore
+// changed. One memo serves every cluster of the reconciler.
 type servedMemo struct {
 	mu sync.Mutex
 	m  map[string][32]byte
@@ -61,13 +62,20 @@ func (s *servedMemo) record(key string, sum [32]byte) {
 	s.m[key] = sum
 }
 
-// forget drops the entries of pods that are gone.
-func (s *servedMemo) forget(live map[string]bool) {
+// memoKey is the memo's key of a pod's keystore file in a cluster.
+func memoKey(cluster string, pod *corev1.Pod, file string) string {
+	return cluster + "|" + string(pod.UID) + "/" + pod.Name + "/" + file
+}
+
+// forget drops the entries of cluster's pods that are gone (live: the UIDs of those that are
+// not); other clusters' entries stay.
+func (s *servedMemo) forget(cluster string, live map[string]bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, m := range []map[string][32]byte{s.m, s.asked} {
 		for k := range m {
-			if uid, _, _ := strings.Cut(k, "/"); !live[uid] {
+			c, rest, _ := strings.Cut(k, "|")
+			if uid, _, _ := strings.Cut(rest, "/"); c == cluster && !live[uid] {
 				delete(m, k)
 			}
 		}
@@ -89,7 +97,8 @@ func (r *Reconciler) applyListenerCerts(ctx context.Context, k *v1beta1.Kafka, p
 	for _, pod := range pods {
 		live[string(pod.UID)] = true
 	}
-	r.served.forget(live)
+	cluster := k.Namespace + "/" + k.Name
+	r.served.forget(cluster, live)
 	var reloaded, waiting []string
 	for _, np := range p.nodes {
 		pod, ok := pods[np.name]
@@ -102,7 +111,7 @@ func (r *Reconciler) applyListenerCerts(ctx context.Context, k *v1beta1.Kafka, p
 			if !ok {
 				continue
 			}
-			memo := string(pod.UID) + "/" + pod.Name + "/" + kafkaconfig.ListenerKeystoreFile(l)
+			memo := memoKey(cluster, pod, kafkaconfig.ListenerKeystoreFile(l))
 			sum := sha256.Sum256(lc.keystore)
 			if r.served.seen(memo, sum) {
 				continue

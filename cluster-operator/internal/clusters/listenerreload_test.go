@@ -149,3 +149,26 @@ func TestListenerCertRenewalReloads(t *testing.T) {
 		t.Fatalf("a certificate of another subject does not roll the brokers: %+v", c)
 	}
 }
+
+// TestServedMemoForgetsOneClusterOnly: forgetting the pods a cluster no longer has keeps what
+// was seen of other clusters' brokers (one memo serves every cluster: otherwise each reconcile
+// of one cluster would have every other cluster's brokers probed again).
+func TestServedMemoForgetsOneClusterOnly(t *testing.T) {
+	var m servedMemo
+	a := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "a-brokers-0", UID: "uid-a"}}
+	b := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "b-brokers-0", UID: "uid-b"}}
+	sum := [32]byte{1}
+	m.record(memoKey("ns/a", a, "f"), sum)
+	m.record(memoKey("ns/b", b, "f"), sum)
+	m.forget("ns/a", map[string]bool{"uid-a": true})
+	if !m.seen(memoKey("ns/a", a, "f"), sum) || !m.seen(memoKey("ns/b", b, "f"), sum) {
+		t.Fatal("a live pod's entry was dropped")
+	}
+	m.forget("ns/a", map[string]bool{})
+	if m.seen(memoKey("ns/a", a, "f"), sum) {
+		t.Fatal("the entry of a pod cluster a no longer has was kept")
+	}
+	if !m.seen(memoKey("ns/b", b, "f"), sum) {
+		t.Fatal("forgetting cluster a's pods dropped cluster b's")
+	}
+}
