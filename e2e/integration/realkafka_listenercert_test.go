@@ -199,16 +199,7 @@ func listenerCertRenewed(t *testing.T, f *framework.Framework, ns string, ca *pk
 		time.Since(changed).Round(100*time.Millisecond), kafkapods.VolumeSyncPeriod)
 	time.Sleep(2 * time.Second)
 	tr.check(t) // sends over the listener meanwhile: none may fail
-	now := nodePods(t, f, ns)
-	for name, before := range brokers {
-		after, ok := now[name]
-		if !ok || after.UID != before.UID {
-			t.Fatalf("%s was replaced by the renewal", name)
-		}
-		if restarts(after) != restarts(before) {
-			t.Fatalf("%s: its container restarted (%d → %d)", name, restarts(before), restarts(after))
-		}
-	}
+	sameBrokers(t, f, ns, brokers, "the renewal")
 	// A client that verifies the new certificate against the user's CA.
 	fresh, err := tlsClient(f, bootstrap, pool, cert, kgo.DefaultProduceTopic("rolling"), kgo.RequiredAcks(kgo.AllISRAcks()))
 	if err != nil {
@@ -233,4 +224,20 @@ func listenerCertRenewed(t *testing.T, f *framework.Framework, ns string, ca *pk
 		return false, nil
 	})
 	waitKafkaReady(t, f, ns, "c", 3*time.Minute)
+}
+
+// sameBrokers fails the test if a pod of before was replaced or its container restarted (during
+// what).
+func sameBrokers(t *testing.T, f *framework.Framework, ns string, before map[string]corev1.Pod, what string) {
+	t.Helper()
+	now := nodePods(t, f, ns)
+	for name, b := range before {
+		a, ok := now[name]
+		if !ok || a.UID != b.UID {
+			t.Fatalf("%s was replaced during %s", name, what)
+		}
+		if restarts(a) != restarts(b) {
+			t.Fatalf("%s: its container restarted during %s (%d → %d)", name, what, restarts(b), restarts(a))
+		}
+	}
 }
